@@ -1,0 +1,5 @@
+"""``python -m monorepo_tools`` runs the CLI."""
+
+from .cli import entrypoint
+
+entrypoint()

@@ -1,0 +1,85 @@
+"""The root configuration: ``[tool.monorepo]`` of the root ``pyproject.toml`` and the command line.
+
+Keys of the root table (all optional)::
+
+    [tool.monorepo]
+    packages = ["packages/*"]     # globs, relative to the root, of folders holding a pyproject.toml
+
+``--packages GLOB`` (repeatable) replaces ``packages`` for one run, so a command can be pointed at
+any repository without editing it. Unknown keys are refused with a suggestion: a typo must not
+silently change what gets published.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError
+
+__all__ = ["DEFAULT_PACKAGE_GLOBS", "STATE_DIR", "Config", "load_config"]
+
+DEFAULT_PACKAGE_GLOBS = ("packages/*",)
+# One ignored folder under the root for caches, staging and the embedded index. It ignores
+# itself (a .gitignore holding "*"), so deleting it at any time is safe.
+STATE_DIR = ".monorepo"
+_ROOT_KEYS = ("packages",)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    root: Path  # absolute, resolved
+    package_globs: tuple[str, ...]
+    globs_from: str  # where the globs came from, for error messages
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+
+def load_config(root: str | Path = ".", package_globs: Sequence[str] = ()) -> Config:
+    """Read the root configuration; raise :class:`ConfigError` naming the file and the fix."""
+    root_path = Path(root)
+    if not root_path.is_dir():
+        raise ConfigError(
+            f"--root {str(root)!r} is not a directory: point --root at the monorepo's top folder "
+            "(the one holding pyproject.toml and packages/)"
+        )
+    root_path = root_path.resolve()
+    table = _root_table(root_path / "pyproject.toml")
+    if package_globs:
+        return Config(root_path, tuple(package_globs), "--packages")
+    globs = table.get("packages", list(DEFAULT_PACKAGE_GLOBS))
+    if not isinstance(globs, list) or not globs or not all(isinstance(g, str) for g in globs):
+        raise ConfigError(
+            "pyproject.toml: [tool.monorepo].packages must be a non-empty list of glob strings, "
+            f"got {globs!r}; fix: packages = [\"packages/*\"]"
+        )
+    source = "pyproject.toml [tool.monorepo].packages" if "packages" in table else "the default"
+    return Config(root_path, tuple(globs), source)
+
+
+def _root_table(path: Path) -> dict[str, object]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"pyproject.toml: cannot be read ({exc.strerror})") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"pyproject.toml: not valid TOML: {exc}; fix the syntax") from exc
+    tool = data.get("tool", {})
+    table = tool.get("monorepo", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError("pyproject.toml: [tool.monorepo] must be a table")
+    for key in table:
+        if key not in _ROOT_KEYS:
+            hint = difflib.get_close_matches(key, _ROOT_KEYS, n=1)
+            suggestion = f"did you mean {hint[0]!r}?" if hint else f"known keys: {', '.join(_ROOT_KEYS)}"
+            raise ConfigError(f"pyproject.toml: unknown key [tool.monorepo].{key} ({suggestion})")
+    return table

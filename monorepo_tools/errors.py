@@ -1,0 +1,42 @@
+"""The exceptions monorepo-tools raises at its boundaries.
+
+Findings about the monorepo's packages (a publishable package depending on an internal one, a
+bad version, ...) are *values* (:class:`monorepo_tools.rules.Finding`), collected and reported
+all at once; exceptions are for the cases where a command cannot run at all::
+
+    MonorepoError                 base; carries the message a user sees (exit code 2 unless said)
+    ├── ConfigError               the root configuration or the command line is unusable (exit 2):
+    │                             --root missing, globs matching nothing, a bad root pyproject
+    ├── PlanError                 the workspace has findings that block publishing (exit 1)
+    └── PublishError              a side effect failed: build, upload, staging (exit 1)
+
+Every message names the file, the field or requirement, and the fix.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "MonorepoError", "PlanError", "PublishError"]
+
+
+class MonorepoError(Exception):
+    """Base class; ``exit_code`` is what the CLI returns for it."""
+
+    exit_code = 2
+
+
+class ConfigError(MonorepoError):
+    """Usage or configuration error (exit 2)."""
+
+    exit_code = 2
+
+
+class PlanError(MonorepoError):
+    """The workspace cannot be published as it is (exit 1)."""
+
+    exit_code = 1
+
+
+class PublishError(MonorepoError):
+    """Building, staging or uploading failed (exit 1)."""
+
+    exit_code = 1

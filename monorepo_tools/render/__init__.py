@@ -1,0 +1,1 @@
+"""Renderers: pure functions from values (findings, graph views, plans) to text."""

@@ -1,0 +1,141 @@
+"""Check reports: findings in, text out (``text``, ``json``, ``github``, ``gitlab``).
+
+Pure functions of values. Every format lists the findings in the order ``rules`` sorted them,
+so two runs on the same tree produce byte-identical reports (CI diffs and GitLab Code Quality
+fingerprints stay meaningful).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..rules import Finding
+
+__all__ = ["CHECK_FORMATS", "CheckSummary", "render_check"]
+
+CHECK_FORMATS = ("text", "json", "github", "gitlab")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSummary:
+    packages: int
+    publishable: int
+    findings: Sequence[Finding]
+
+
+def render_check(summary: CheckSummary, fmt: str) -> str:
+    if fmt == "json":
+        return _json(summary)
+    if fmt == "github":
+        return _github(summary)
+    if fmt == "gitlab":
+        return _gitlab(summary)
+    return _text(summary)
+
+
+def _text(summary: CheckSummary) -> str:
+    findings = summary.findings
+    head = f"{summary.packages} packages checked ({summary.publishable} publishable)"
+    if not findings:
+        return f"ok: {head}, no findings\n"
+    lines: list[str] = []
+    current = None
+    for finding in findings:
+        if finding.package != current:
+            current = finding.package
+            lines.append(f"{finding.package} ({finding.file})")
+        where = finding.file + (f":{finding.line}" if finding.line else "")
+        if finding.column:
+            where += f":{finding.column}"
+        lines.append(f"  {where}: error[{finding.code}] {finding.message}")
+        lines.append(f"    fix: {finding.fix}")
+    counts = Counter(f.code for f in findings)
+    by_code = ", ".join(f"{code}: {n}" for code, n in sorted(counts.items()))
+    affected = len({f.package for f in findings})
+    lines.append("")
+    lines.append(f"error: {len(findings)} finding(s) in {affected} package(s) ({by_code}); {head}")
+    return "\n".join(lines) + "\n"
+
+
+def _finding_dict(finding: Finding) -> dict[str, object]:
+    return {
+        "code": finding.code,
+        "package": finding.package,
+        "file": finding.file,
+        "line": finding.line,
+        "column": finding.column,
+        "severity": finding.severity,
+        "message": finding.message,
+        "fix": finding.fix,
+        "related": list(finding.related),
+        "related_count": finding.related_count,
+    }
+
+
+def _json(summary: CheckSummary) -> str:
+    findings = summary.findings
+    document = {
+        "ok": not findings,
+        "summary": {
+            "packages": summary.packages,
+            "publishable": summary.publishable,
+            "findings": len(findings),
+            "by_code": dict(sorted(Counter(f.code for f in findings).items())),
+        },
+        "violations": [_finding_dict(f) for f in findings],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _github(summary: CheckSummary) -> str:
+    """GitHub Actions workflow commands: each finding becomes an annotation on its file/line."""
+    lines = []
+    for f in summary.findings:
+        props = f"file={_escape_property(f.file)}"
+        if f.line:
+            props += f",line={f.line}"
+        if f.column:
+            props += f",col={f.column}"
+        props += f",title={_escape_property(f'monorepo {f.code}')}"
+        lines.append(f"::error {props}::{_escape_data(f'{f.message} Fix: {f.fix}')}")
+    if summary.findings:
+        lines.append(f"monorepo check: {len(summary.findings)} finding(s)")
+    else:
+        lines.append(f"monorepo check: ok, {summary.packages} packages ({summary.publishable} publishable)")
+    return "\n".join(lines) + "\n"
+
+
+def fingerprint(finding: Finding) -> str:
+    """Stable across runs and unrelated edits: what the finding is about, not where it is."""
+    key = "\x1f".join((finding.code, finding.package, finding.file, finding.subject or finding.message))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _gitlab(summary: CheckSummary) -> str:
+    """A GitLab Code Quality report (a JSON array), shown in the merge request widget."""
+    issues = []
+    for f in summary.findings:
+        issues.append(
+            {
+                "type": "issue",
+                "check_name": f"monorepo/{f.code}",
+                "description": f"{f.message} Fix: {f.fix}",
+                "categories": ["Bug Risk"],
+                "severity": f.severity,
+                "fingerprint": fingerprint(f),
+                "location": {"path": f.file, "lines": {"begin": f.line or 1}},
+            }
+        )
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"

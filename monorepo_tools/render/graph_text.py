@@ -1,0 +1,91 @@
+"""The ``text`` and ``json`` graph views (pure functions of a :class:`GraphView`)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from .model import GraphView
+
+__all__ = ["render_graph_json", "render_graph_text"]
+
+
+def render_graph_text(view: GraphView) -> str:
+    """The publish order in levels, each package with its status and internal dependencies.
+
+    >>> from .model import GraphNode, GraphEdge
+    >>> v = GraphView(
+    ...     (GraphNode("a", "1.0", "stable", True, "packages/a", 0),
+    ...      GraphNode("b", "1.0", "internal", False, "packages/b", 1)),
+    ...     (GraphEdge("b", "a", "runtime"),), (("a",), ("b",)))
+    >>> print(render_graph_text(v), end="")
+    Publish order: 2 levels (the packages of one level can be built in parallel)
+    <BLANKLINE>
+    level 0
+      a  1.0  stable    packages/a
+    level 1
+      b  1.0  internal  packages/b  -> a   (not published)
+    <BLANKLINE>
+    2 packages, 1 publishable, 1 edges, 0 violations
+    """
+    deps: dict[str, list[str]] = defaultdict(list)
+    for e in view.edges:
+        label = e.target
+        if e.kind == "dev":
+            label += " (dev)"
+        elif e.kind == "optional":
+            label += f" (extra {e.extra})"
+        if e.violating:
+            label += " [VIOLATION]"
+        deps[e.source].append(label)
+    nodes = {n.name: n for n in view.nodes}
+    width = max((len(n.name) for n in view.nodes), default=0)
+    vwidth = max((len(n.version or "-") for n in view.nodes), default=0)
+    swidth = max((len(n.status) for n in view.nodes), default=0)
+    lines = [
+        f"Publish order: {len(view.levels)} levels (the packages of one level can be built in parallel)",
+        "",
+    ]
+    for index, level in enumerate(view.levels):
+        lines.append(f"level {index}")
+        for name in level:
+            node = nodes[name]
+            row = f"  {name.ljust(width)}  {(node.version or '-').ljust(vwidth)}  {node.status.ljust(swidth)}  {node.path}"
+            if deps.get(name):
+                row += "  -> " + ", ".join(deps[name])
+            notes = []
+            if not node.publishable:
+                notes.append("not published")
+            if node.in_cycle:
+                notes.append("in a dependency cycle")
+            if notes:
+                row += f"   ({'; '.join(notes)})"
+            lines.append(row.rstrip())
+    publishable = sum(1 for n in view.nodes if n.publishable)
+    violations = sum(1 for e in view.edges if e.violating)
+    lines += ["", f"{len(view.nodes)} packages, {publishable} publishable, {len(view.edges)} edges, {violations} violations"]
+    return "\n".join(lines) + "\n"
+
+
+def render_graph_json(view: GraphView) -> str:
+    """``{"nodes": [...], "edges": [...], "levels": [...]}`` with normalized names."""
+    document = {
+        "nodes": [
+            {
+                "name": n.name,
+                "version": n.version,
+                "status": n.status,
+                "publishable": n.publishable,
+                "path": n.path,
+                "level": n.level,
+                "in_cycle": n.in_cycle,
+            }
+            for n in view.nodes
+        ],
+        "edges": [
+            {"from": e.source, "to": e.target, "kind": e.kind, "extra": e.extra, "violating": e.violating}
+            for e in view.edges
+        ],
+        "levels": [list(level) for level in view.levels],
+    }
+    return json.dumps(document, indent=2) + "\n"
