@@ -89,7 +89,68 @@ def build_parser() -> argparse.ArgumentParser:
         help="only publishable packages (and the internal ones they wrongly depend on)",
     )
     _output(graph)
+
+    plan = sub.add_parser(
+        "plan",
+        help="what a snapshot would publish: id, versions, order, rewritten requirements",
+        description="Print the snapshot plan without building or uploading anything.",
+    )
+    _common(plan)
+    _snapshot_selection(plan)
+    plan.add_argument("--format", choices=("text", "json"), default="text", help="plan format (default: text)")
+    _output(plan)
+
+    snap = sub.add_parser(
+        "snapshot",
+        help="stage, build, verify and upload every publishable package (dependencies first)",
+        description=(
+            "Publish one snapshot: every publishable package as <base_release>.dev<snapshot_id>, "
+            "internal requirements pinned to ==<that version>. Registry: --repository-url / "
+            "MONOREPO_REPOSITORY_URL, else GITLAB_PYPI_PROJECT_ID + GITLAB_HOST (CI_API_V4_URL and "
+            "CI_PROJECT_ID in GitLab CI), else (outside CI) a local index in .monorepo/index."
+        ),
+    )
+    _common(snap)
+    _snapshot_selection(snap)
+    registry = snap.add_argument_group("registry")
+    registry.add_argument("--repository-url", metavar="URL", help="upload URL of a PyPI-compatible registry (or MONOREPO_REPOSITORY_URL)")
+    registry.add_argument("--index-url", metavar="URL", help="its simple index URL (or MONOREPO_INDEX_URL; default: <repository-url>/simple)")
+    registry.add_argument("--upload-retries", type=_non_negative_int, default=2, metavar="N", help="retries on connection errors, 429 and 5xx (default: 2)")
+    registry.add_argument("--upload-backoff-seconds", type=float, default=1.0, metavar="S", help="first wait before a retry (default: 1.0)")
+    registry.add_argument("--upload-backoff-multiplier", type=float, default=2.0, metavar="X", help="factor between waits (default: 2.0)")
+    snap.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="parallel builds (default: the number of CPUs)")
+    snap.add_argument("--dry-run", action="store_true", help="stage, build and check, but upload nothing")
+    snap.add_argument("--summary-json", metavar="FILE", help="write the outcome per package (and install lines) to FILE")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _snapshot_selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--snapshot-id",
+        metavar="N",
+        help="the snapshot id (default: MONOREPO_SNAPSHOT_ID, GITHUB_RUN_ID*100+GITHUB_RUN_ATTEMPT, CI_PIPELINE_ID, time)",
+    )
+    parser.add_argument(
+        "--package",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this publishable package (repeatable; its dependencies must be published already)",
+    )
 
 
 def _workspace(args: argparse.Namespace) -> Workspace:
@@ -127,7 +188,57 @@ def _run_graph(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"check": _run_check, "graph": _run_graph}
+def _warn(warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        print(f"monorepo: warning: {warning}", file=sys.stderr)
+
+
+def _run_plan(args: argparse.Namespace) -> int:
+    import os
+
+    from .commands.plan import plan, render_plan
+
+    workspace = _workspace(args)
+    result = plan(workspace, args.snapshot_id, os.environ, args.package)
+    _warn(result.snapshot.warnings)
+    internal = [n for n, p in workspace.packages.items() if not p.publishable]
+    _emit(render_plan(result, args.format, internal), args.output)
+    return 0
+
+
+def _run_snapshot(args: argparse.Namespace) -> int:
+    from .commands.snapshot import snapshot
+    from .publish.registry import RetryPolicy
+    from .publish.run import render_summary, write_summary_json
+
+    config = load_config(args.root, args.packages)
+    workspace = load_workspace(config, use_cache=not args.no_cache)
+    retry = RetryPolicy(args.upload_retries, args.upload_backoff_seconds, args.upload_backoff_multiplier)
+    plan, report = snapshot(
+        config,
+        workspace,
+        snapshot_id=args.snapshot_id,
+        only=args.package,
+        repository_url=args.repository_url,
+        index_url=args.index_url,
+        jobs=args.jobs,
+        dry_run=args.dry_run,
+        retry=retry,
+    )
+    _warn(plan.snapshot.warnings)
+    print(f"snapshot {plan.snapshot_id} (from {plan.snapshot.source})" + (", dry run: nothing uploaded" if args.dry_run else f" -> {report.registry.index_url if report.registry else ''}"))
+    sys.stdout.write(render_summary(report))
+    if args.summary_json:
+        write_summary_json(report, args.summary_json)
+    lines = report.install_lines()
+    if lines:
+        print("\ninstall with:")
+        for line in lines:
+            print(f"  {line}")
+    return 0 if report.ok else 1
+
+
+_COMMANDS = {"check": _run_check, "graph": _run_graph, "plan": _run_plan, "snapshot": _run_snapshot}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

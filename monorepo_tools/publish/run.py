@@ -1,0 +1,238 @@
+"""The snapshot job: plan → stage + rewrite → build → verify → upload in order → summary.
+
+Contract:
+
+* Nothing is built when the plan cannot be made (``check`` findings: exit 1) or the registry is
+  not configured in CI (exit 2).
+* Builds run in parallel; uploads run in publish order, a package only after every monorepo
+  package it depends on is published (or was already). When a package fails (stage, build,
+  verify, upload), its dependents are reported *blocked* by it and not uploaded; independent
+  packages still publish.
+* Re-running with the same snapshot id is safe: files already in the registry with the same
+  sha256 are skipped, so a half-failed snapshot completes; a different file under the same name
+  is a conflict and is never overwritten.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._io import write_atomic
+from ..config import Config
+from ..plan import Plan, PlannedPackage
+from .build import BuildRequest, BuildResult, build_all
+from .progress import Progress
+from .redact import redact
+from .registry import FileOutcome, FileStatus, Registry, RetryPolicy, publish_files
+from .stage import stage_package
+from .verify import twine_check, verify_distribution
+
+__all__ = ["Outcome", "PackageOutcome", "SnapshotOptions", "SnapshotReport", "run_snapshot"]
+
+
+class Outcome(enum.StrEnum):
+    PUBLISHED = "published"
+    ALREADY_PUBLISHED = "already published"
+    BUILT = "built"  # --dry-run: staged, built and checked, nothing uploaded
+    FAILED = "failed"
+    BLOCKED = "blocked"
+
+    @property
+    def ok(self) -> bool:
+        return self in (Outcome.PUBLISHED, Outcome.ALREADY_PUBLISHED, Outcome.BUILT)
+
+
+@dataclass(frozen=True, slots=True)
+class PackageOutcome:
+    name: str
+    version: str
+    outcome: Outcome
+    files: tuple[str, ...] = ()
+    reason: str = ""  # why it failed, or which package blocks it
+    blocked_by: str | None = None
+
+
+@dataclass(frozen=True)
+class SnapshotOptions:
+    registry: Registry | None  # None with dry_run
+    jobs: int | None = None
+    dry_run: bool = False
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    source_date_epoch: str | None = None
+
+
+@dataclass(frozen=True)
+class SnapshotReport:
+    plan: Plan
+    registry: Registry | None
+    packages: tuple[PackageOutcome, ...]
+    dist_dir: Path
+
+    @property
+    def ok(self) -> bool:
+        return all(p.outcome.ok for p in self.packages)
+
+    def install_lines(self) -> list[str]:
+        if self.registry is None:
+            return []
+        pins = [f"{p.name}=={p.version}" for p in self.packages if p.outcome.ok]
+        return [self.registry.install_command(pins)] if pins else []
+
+    def to_json(self) -> str:
+        document = {
+            "snapshot_id": self.plan.snapshot_id,
+            "snapshot_id_source": self.plan.snapshot.source,
+            "ok": self.ok,
+            "registry": None
+            if self.registry is None
+            else {"kind": self.registry.kind, "index_url": self.registry.index_url, "origin": self.registry.origin},
+            "packages": [
+                {
+                    "name": p.name,
+                    "version": p.version,
+                    "outcome": str(p.outcome),
+                    "files": list(p.files),
+                    "reason": p.reason or None,
+                    "blocked_by": p.blocked_by,
+                }
+                for p in self.packages
+            ],
+            "install": self.install_lines(),
+        }
+        return json.dumps(document, indent=2) + "\n"
+
+
+def _build_env(options: SnapshotOptions) -> dict[str, str]:
+    env = dict(os.environ)
+    # Credentials are for the registry client only: never hand them to a build backend.
+    for name in ("GITLAB_PYPI_PASSWORD", "MONOREPO_REPOSITORY_PASSWORD", "CI_JOB_TOKEN", "TWINE_PASSWORD"):
+        env.pop(name, None)
+    env["PIP_CONFIG_FILE"] = os.devnull
+    env["UV_NO_CONFIG"] = "1"
+    if options.source_date_epoch:
+        env.setdefault("SOURCE_DATE_EPOCH", options.source_date_epoch)
+    return env
+
+
+def run_snapshot(config: Config, plan: Plan, options: SnapshotOptions, progress: Progress) -> SnapshotReport:
+    """Stage, build, verify and upload every package of *plan* (see the module docstring)."""
+    root = config.root
+    state = config.state_dir
+    staging = state / "staging" / str(plan.snapshot_id)
+    dist_dir = state / "dist" / str(plan.snapshot_id)
+    for folder in (staging, dist_dir):
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+    failures: dict[str, str] = {}
+    requests: list[BuildRequest] = []
+    for planned in plan.packages:
+        try:
+            source = stage_package(root, planned, staging)
+        except Exception as exc:  # noqa: BLE001 - one package's staging error must not stop the rest
+            failures[planned.name] = f"staging failed: {exc}"
+            progress.event(planned.name, "failed", failures[planned.name])
+            continue
+        requests.append(BuildRequest(planned.name, source, planned.build_requires, planned.build_backend))
+
+    progress.phase("build", len(requests))
+    results: Mapping[str, BuildResult] = build_all(
+        requests,
+        dist_dir,
+        jobs=options.jobs,
+        env=_build_env(options),
+        cache_dir=state / "build-envs",
+        on_event=lambda name, event: progress.event(name, event),
+    )
+    built: dict[str, tuple[Path, ...]] = {}
+    for planned in plan.packages:
+        result = results.get(planned.name)
+        if planned.name in failures or result is None:
+            continue
+        if not result.ok or result.sdist is None or result.wheel is None:
+            failures[planned.name] = result.error or "build failed"
+            continue
+        files = (result.sdist, result.wheel)
+        problems = [p for f in files for p in verify_distribution(f, planned.name, planned.version, _pins(plan, planned))]
+        problems += twine_check(files)
+        if problems:
+            failures[planned.name] = "verification failed: " + "; ".join(problems)
+            progress.event(planned.name, "failed", failures[planned.name])
+            continue
+        built[planned.name] = files
+
+    outcomes: dict[str, PackageOutcome] = {}
+    auth_failure: str | None = None
+    progress.phase("upload" if not options.dry_run else "verify", len(plan.packages))
+    for planned in plan.packages:
+        name = planned.name
+        files = built.get(name, ())
+        names = tuple(f.name for f in files)
+        blocker = next((d for d in planned.internal if d in outcomes and not outcomes[d].outcome.ok), None)
+        if name in failures:
+            outcomes[name] = PackageOutcome(name, planned.version, Outcome.FAILED, names, failures[name])
+        elif blocker is not None:
+            reason = f"not uploaded: it depends on {blocker}, which {outcomes[blocker].outcome}"
+            outcomes[name] = PackageOutcome(name, planned.version, Outcome.BLOCKED, names, reason, blocker)
+        elif options.dry_run or options.registry is None:
+            outcomes[name] = PackageOutcome(name, planned.version, Outcome.BUILT, names)
+        elif auth_failure is not None:
+            outcomes[name] = PackageOutcome(name, planned.version, Outcome.FAILED, names, f"not uploaded after the authentication failure: {auth_failure}")
+        else:
+            progress.event(name, "uploading")
+            results_up = publish_files(options.registry, name, files, options.retry)
+            outcomes[name] = _upload_outcome(planned, names, results_up)
+            if any(r.status is FileStatus.AUTH_FAILED for r in results_up):
+                auth_failure = next(r.message for r in results_up if r.status is FileStatus.AUTH_FAILED)
+        progress.event(name, str(outcomes[name].outcome), outcomes[name].reason)
+    progress.close()
+    secrets = [options.registry.password.reveal()] if options.registry and options.registry.password else []
+    cleaned = tuple(
+        PackageOutcome(o.name, o.version, o.outcome, o.files, redact(o.reason, secrets), o.blocked_by)
+        for o in (outcomes[p.name] for p in plan.packages)
+    )
+    return SnapshotReport(plan, options.registry, cleaned, dist_dir)
+
+
+def _pins(plan: Plan, planned: PlannedPackage) -> dict[str, str]:
+    versions = plan.versions
+    return {name: versions[name] for name in planned.internal}
+
+
+def _upload_outcome(planned: PlannedPackage, names: tuple[str, ...], results: Sequence[FileOutcome]) -> PackageOutcome:
+    bad = [r for r in results if r.status not in (FileStatus.UPLOADED, FileStatus.ALREADY_PUBLISHED)]
+    if bad or len(results) < len(names):
+        reason = "; ".join(r.message for r in bad) or "not every file was uploaded"
+        return PackageOutcome(planned.name, planned.version, Outcome.FAILED, names, reason)
+    if all(r.status is FileStatus.ALREADY_PUBLISHED for r in results):
+        return PackageOutcome(planned.name, planned.version, Outcome.ALREADY_PUBLISHED, names)
+    return PackageOutcome(planned.name, planned.version, Outcome.PUBLISHED, names)
+
+
+def render_summary(report: SnapshotReport) -> str:
+    """The final table: package, version, outcome, files (plain text, stable)."""
+    rows = [("package", "version", "outcome", "files")]
+    for p in report.packages:
+        rows.append((p.name, p.version, str(p.outcome), ", ".join(p.files) or "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [f"{r[0].ljust(widths[0])}  {r[1].ljust(widths[1])}  {r[2].ljust(widths[2])}  {r[3]}".rstrip() for r in rows]
+    lines.insert(1, "-" * max(len(line) for line in lines))
+    for p in report.packages:
+        if p.reason:
+            lines.append(f"{p.name}: {p.reason}")
+    return "\n".join(lines) + "\n"
+
+
+def write_summary_json(report: SnapshotReport, path: str) -> None:
+    write_atomic(path, report.to_json())
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("CI")
