@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the noxfile reads the workspace through the public API
 
 from monorepo_tools import load_config, load_workspace  # noqa: E402
+from monorepo_tools.versions import resolve_snapshot_id  # noqa: E402
 
 # Hermetic installs: this machine's (or a developer's) pip/uv configuration may add indexes.
 os.environ["PIP_CONFIG_FILE"] = os.devnull
@@ -29,6 +30,8 @@ nox.options.reuse_venv = "yes"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 GRAPH_DIR = ROOT / ".monorepo" / "graph"  # ignored by git (the folder ignores itself)
 WORKSPACE = load_workspace(load_config(ROOT), use_cache=False)
+# One id for every session of this nox run, so build-X and publish-X agree on the versions.
+SNAPSHOT_ID = str(resolve_snapshot_id(None, os.environ).value)
 
 
 def _install_tool(session: nox.Session, *groups: str) -> None:
@@ -92,5 +95,34 @@ def _package_session(name: str) -> None:
     nox.session(name=f"test-{name}")(run)
 
 
-for _name in WORKSPACE.packages:
+@nox.session
+def snapshot(session: nox.Session) -> None:
+    """Publish one snapshot of every publishable package, dependencies first (posargs forwarded)."""
+    _install_tool(session)
+    session.run("monorepo", "snapshot", "--root", str(ROOT), *session.posargs)
+
+
+def _publish_sessions(name: str) -> None:
+    package = WORKSPACE.packages[name]
+    internal = sorted(
+        {e.target for e in WORKSPACE.edges if e.source == name and e.kind in ("runtime", "optional")}
+    )
+
+    def build(session: nox.Session) -> None:
+        _install_tool(session)
+        session.run("monorepo", "snapshot", "--root", str(ROOT), "--package", name, "--snapshot-id", SNAPSHOT_ID, "--dry-run", *session.posargs)
+
+    def publish(session: nox.Session) -> None:
+        _install_tool(session)
+        session.run("monorepo", "snapshot", "--root", str(ROOT), "--package", name, "--snapshot-id", SNAPSHOT_ID, *session.posargs)
+
+    build.__doc__ = f"Stage, build and verify {name} ({package.status}) at the shared snapshot id."
+    publish.__doc__ = f"Publish {name} after its monorepo dependencies ({', '.join(internal) or 'none'})."
+    nox.session(name=f"build-{name}")(build)
+    nox.session(name=f"publish-{name}", requires=[f"publish-{dep}" for dep in internal])(publish)
+
+
+for _name, _package in WORKSPACE.packages.items():
     _package_session(_name)
+    if _package.publishable:
+        _publish_sessions(_name)

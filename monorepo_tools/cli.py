@@ -20,7 +20,7 @@ from . import __version__
 from ._io import write_atomic
 from .commands.graph import GRAPH_FORMATS
 from .config import load_config
-from .errors import MonorepoError
+from .errors import ConfigError, MonorepoError
 from .render.check import CHECK_FORMATS
 from .workspace import Workspace, load_workspace
 
@@ -160,7 +160,13 @@ def _workspace(args: argparse.Namespace) -> Workspace:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        write_atomic(output, text)
+        try:
+            write_atomic(output, text)
+        except OSError as exc:  # a usage error (exit 2), not a traceback
+            raise ConfigError(
+                f"--output {output!r}: cannot write the report ({exc.strerror or exc}); "
+                "fix: point --output at a writable file"
+            ) from exc
     else:
         sys.stdout.write(text)
 

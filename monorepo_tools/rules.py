@@ -22,6 +22,7 @@ invalid-pyproject      unreadable TOML, no [project].name, an invalid requiremen
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
@@ -77,7 +78,7 @@ def violating_edges(workspace: Workspace) -> list[tuple[str, str]]:
             for e in workspace.edges
             if e.kind in BLOCKING_KINDS
             and packages[e.source].publishable
-            and packages[e.target].status == "internal"
+            and not packages[e.target].publishable
         }
     )
 
@@ -93,7 +94,7 @@ def check_workspace(workspace: Workspace, graph: DependencyGraph) -> list[Findin
         for e in workspace.edges
         if e.kind in BLOCKING_KINDS
         and workspace.packages[e.source].publishable
-        and workspace.packages[e.target].status == "internal"
+        and not workspace.packages[e.target].publishable
     ]
     blocked = graph.transitive_dependents(
         {e.source for e, _ in violations}, publishable, limit=BLOCKED_NAMES_SHOWN
@@ -122,6 +123,53 @@ def _where(dep: Dependency) -> str:
     return f"[{table}].{rest}" if rest else f"[{table}]"
 
 
+# Lines are looked up only for findings. ``Workspace.line_of`` finds the first quoted occurrence of
+# a string anywhere in the file, which is wrong for a TOML key (unquoted, and its name may occur
+# inside another string: status in name = "typo-status") and for a requirement written in two
+# tables. These helpers find the key itself, and a requirement inside its own list.
+_HEADER = re.compile(r"\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+_ASSIGNMENT = re.compile(rf"\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
+
+
+def _dotted(text: str) -> tuple[str, ...]:
+    return tuple(part.strip("\"'") for part in re.findall(_KEY_PART, text))
+
+
+def _lines(ws: Workspace, package: Package) -> list[str]:
+    try:
+        return (ws.root / package.pyproject).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _key_line(ws: Workspace, package: Package, key: str) -> int | None:
+    """1-based line where the dotted TOML *key* (e.g. ``tool.monorepo.status``) is assigned."""
+    want = tuple(key.split("."))
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(_lines(ws, package), 1):
+        header = _HEADER.match(line)
+        if header:
+            table = _dotted(header.group(1))
+        elif (assigned := _ASSIGNMENT.match(line)) and table + _dotted(assigned.group(1)) == want:
+            return number
+    return None
+
+
+def _string_line(ws: Workspace, package: Package, key: str, value: str) -> int | None:
+    """1-based line of the quoted *value* in the list assigned to *key* (first one elsewhere)."""
+    start = _key_line(ws, package, key)
+    if start is not None:
+        lines = _lines(ws, package)
+        for number in range(start, len(lines) + 1):
+            line = lines[number - 1]
+            if f'"{value}"' in line or f"'{value}'" in line:
+                return number
+            if number > start and (_HEADER.match(line) or _ASSIGNMENT.match(line)):
+                break
+    return ws.line_of(package, value)
+
+
 def _internal_dependency(ws: Workspace, dep: Dependency, source: Package, target: Package, blocked: tuple[int, list[str]]) -> Finding:
     count, names = blocked
     statuses = ", ".join(f"{n} ({ws.packages[n].status})" for n in names)
@@ -135,7 +183,7 @@ def _internal_dependency(ws: Workspace, dep: Dependency, source: Package, target
         code="internal-dependency",
         package=source.name,
         file=source.pyproject,
-        line=ws.line_of(source, dep.raw),
+        line=_string_line(ws, source, dep.field, dep.raw),
         message=(
             f"{source.name} ({source.status}) depends on {target.name} ({target.status}) through "
             f"{dep.raw!r} in {_where(dep)}; {target.name} is never published, so {source.name} "
@@ -149,7 +197,7 @@ def _internal_dependency(ws: Workspace, dep: Dependency, source: Package, target
         ),
         related=tuple(names),
         related_count=count,
-        subject=dep.raw,
+        subject=f"{dep.field}: {dep.raw}",  # one string may be required in two tables
     )
 
 
@@ -174,6 +222,7 @@ def _rejected(ws: Workspace, package: Package) -> list[Finding]:
                 "(Runner_Core and runner-core are the same name)"
             ),
             related=(twin.name,),
+            related_count=1,
             subject=package.path,
         )
     ]
@@ -184,8 +233,11 @@ def _problems(ws: Workspace, package: Package) -> list[Finding]:
     for problem in package.problems:
         line = problem.line
         if line is None and problem.field not in ("(file)", "[project]", "project.name"):
-            needle = problem.message.split("'")[1] if problem.message.startswith("'") else problem.field.rsplit(".", 1)[-1]
-            line = ws.line_of(package, needle)
+            if problem.message.startswith("'"):  # an invalid requirement, quoted first
+                line = _string_line(ws, package, problem.field, problem.message.split("'")[1])
+            else:
+                line = _key_line(ws, package, problem.field)
+                line = line or ws.line_of(package, problem.field.rsplit(".", 1)[-1])
         subject = "pyproject.toml" if problem.field == "(file)" else problem.field
         out.append(
             Finding(
@@ -213,7 +265,8 @@ def _status(ws: Workspace, package: Package) -> list[Finding]:
                 code="invalid-status",
                 package=package.name,
                 file=package.pyproject,
-                line=ws.line_of(package, "status"),
+                line=_key_line(ws, package, "tool.monorepo.status")
+                or ws.line_of(package, "status"),
                 message=(
                     f"[tool.monorepo].status = {package.status!r} is not one of "
                     f"{', '.join(STATUSES)}{hint}; the package is neither published nor "
@@ -230,7 +283,7 @@ def _status(ws: Workspace, package: Package) -> list[Finding]:
                 code="unknown-setting",
                 package=package.name,
                 file=package.pyproject,
-                line=ws.line_of(package, key),
+                line=_key_line(ws, package, f"tool.monorepo.{key}") or ws.line_of(package, key),
                 message=f"[tool.monorepo].{key} is not a setting{hint}; a misspelt status leaves the package internal",
                 fix=f"rename or remove {key} under [tool.monorepo] in {package.pyproject}",
             )
@@ -245,7 +298,7 @@ def _version(ws: Workspace, package: Package) -> list[Finding]:
                 code="dynamic-version",
                 package=package.name,
                 file=package.pyproject,
-                line=ws.line_of(package, "dynamic"),
+                line=_key_line(ws, package, "project.dynamic") or ws.line_of(package, "dynamic"),
                 message=(
                     f"{package.name} ({package.status}) declares dynamic = [\"version\"]; a snapshot "
                     "rewrites project.version in a staging copy and needs a static base version"
@@ -276,7 +329,8 @@ def _version(ws: Workspace, package: Package) -> list[Finding]:
                 code="invalid-version",
                 package=package.name,
                 file=package.pyproject,
-                line=ws.line_of(package, package.version),
+                line=_key_line(ws, package, "project.version")
+                or ws.line_of(package, package.version),
                 message=f"project.version = {package.version!r} is not a PEP 440 version",
                 fix=(
                     f'set a PEP 440 version in [project] of {package.pyproject}, e.g. version = "0.1.0" '
@@ -295,10 +349,17 @@ def _references(ws: Workspace, package: Package) -> list[Finding]:
         if dep.kind not in BLOCKING_KINDS or dep.name is None:
             continue
         runtime_names.add(dep.name)
-        if ws.resolve(package, dep) is not None or dep.requirement.url is None:
-            continue
         path = dep.requirement.path
-        line = ws.line_of(package, dep.raw)
+        if ws.resolve(package, dep) is not None:
+            # A monorepo package is published by version; a local path that is not its folder
+            # installs something else during development: the name and the path disagree.
+            if path is not None and ws.path_target(path) != dep.name:
+                line = _string_line(ws, package, dep.field, dep.raw)
+                out.append(_local_path(ws, package, dep.name, dep.raw, _where(dep), path, line))
+            continue
+        if dep.requirement.url is None:
+            continue
+        line = _string_line(ws, package, dep.field, dep.raw)
         if path is not None:
             out.append(_local_path(ws, package, dep.name, dep.raw, _where(dep), path, line))
         else:
@@ -336,7 +397,10 @@ def _references(ws: Workspace, package: Package) -> list[Finding]:
                     code="local-path-dependency",
                     package=package.name,
                     file=package.pyproject,
-                    line=ws.line_of(package, "workspace"),
+                    line=(
+                        _key_line(ws, package, f"tool.uv.sources.{source.name}")
+                        or ws.line_of(package, "workspace")
+                    ),
                     message=(
                         f"[tool.uv.sources] takes {source.name!r} from the uv workspace, but no package "
                         "of this monorepo has that name, so the published package would require a "
@@ -389,7 +453,10 @@ def _local_path(ws: Workspace, package: Package, name: str, written: str, where:
             "its folder to the monorepo (a folder matched by [tool.monorepo].packages) with a "
             "publishable status"
         )
-    return Finding("local-path-dependency", package.name, package.pyproject, line, message, fix, subject=written)
+    subject = f"{where}: {written}"  # one string may be required in two tables
+    return Finding(
+        "local-path-dependency", package.name, package.pyproject, line, message, fix, subject=subject
+    )
 
 
 def _relative(ws: Workspace, path: str) -> str:
@@ -407,7 +474,7 @@ def _cycle(ws: Workspace, graph: DependencyGraph, cycle: tuple[str, ...], member
         code="dependency-cycle",
         package=first.name,
         file=first.pyproject,
-        line=ws.line_of(first, dep.raw),
+        line=_string_line(ws, first, dep.field, dep.raw),
         message=(
             f"dependency cycle among runtime/optional requirements: {ring}{also}; packages in a cycle "
             "have no dependency order to publish in"

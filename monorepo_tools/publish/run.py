@@ -18,8 +18,8 @@ from __future__ import annotations
 import enum
 import json
 import os
-import shutil
 import sys
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,10 +127,9 @@ def run_snapshot(config: Config, plan: Plan, options: SnapshotOptions, progress:
     state = config.state_dir
     staging = state / "staging" / str(plan.snapshot_id)
     dist_dir = state / "dist" / str(plan.snapshot_id)
+    # Only this plan's packages are replaced: per-package runs (nox publish-<name>) share an id.
     for folder in (staging, dist_dir):
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
     failures: dict[str, str] = {}
     requests: list[BuildRequest] = []
     for planned in plan.packages:
@@ -140,7 +139,7 @@ def run_snapshot(config: Config, plan: Plan, options: SnapshotOptions, progress:
             failures[planned.name] = f"staging failed: {exc}"
             progress.event(planned.name, "failed", failures[planned.name])
             continue
-        requests.append(BuildRequest(planned.name, source, planned.build_requires, planned.build_backend))
+        requests.append(_build_request(planned, source))
 
     progress.phase("build", len(requests))
     results: Mapping[str, BuildResult] = build_all(
@@ -148,7 +147,9 @@ def run_snapshot(config: Config, plan: Plan, options: SnapshotOptions, progress:
         dist_dir,
         jobs=options.jobs,
         env=_build_env(options),
-        cache_dir=state / "build-envs",
+        # Build environments are shared by every run under this root; MONOREPO_BUILD_ENV_DIR
+        # lets several checkouts (or a test session) share one folder.
+        cache_dir=Path(os.environ.get("MONOREPO_BUILD_ENV_DIR") or state / "build-envs"),
         on_event=lambda name, event: progress.event(name, event),
     )
     built: dict[str, tuple[Path, ...]] = {}
@@ -199,6 +200,20 @@ def run_snapshot(config: Config, plan: Plan, options: SnapshotOptions, progress:
         for o in (outcomes[p.name] for p in plan.packages)
     )
     return SnapshotReport(plan, options.registry, cleaned, dist_dir)
+
+
+def _build_request(planned: PlannedPackage, source: Path) -> BuildRequest:
+    """The build request of a staged package (in-tree backends need their backend-path)."""
+    with (source / "pyproject.toml").open("rb") as handle:
+        system = tomllib.load(handle).get("build-system", {})
+    backend_path = system.get("backend-path", [])
+    return BuildRequest(
+        planned.name,
+        source,
+        planned.build_requires,
+        planned.build_backend,
+        tuple(str(p) for p in backend_path) if isinstance(backend_path, list) else (),
+    )
 
 
 def _pins(plan: Plan, planned: PlannedPackage) -> dict[str, str]:

@@ -117,16 +117,25 @@ def _github(summary: CheckSummary) -> str:
     return "\n".join(lines) + "\n"
 
 
-def fingerprint(finding: Finding) -> str:
-    """Stable across runs and unrelated edits: what the finding is about, not where it is."""
-    key = "\x1f".join((finding.code, finding.package, finding.file, finding.subject or finding.message))
+def fingerprint(finding: Finding, occurrence: int = 0) -> str:
+    """Stable across runs and unrelated edits: what the finding is about, not where it is.
+
+    *occurrence* tells equal findings apart (the same invalid string written twice): GitLab
+    needs one fingerprint per issue.
+    """
+    parts = (finding.code, finding.package, finding.file, finding.subject or finding.message)
+    key = "\x1f".join(parts + ((str(occurrence),) if occurrence else ()))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def _gitlab(summary: CheckSummary) -> str:
     """A GitLab Code Quality report (a JSON array), shown in the merge request widget."""
     issues = []
+    seen: Counter[str] = Counter()
     for f in summary.findings:
+        first = fingerprint(f)
+        occurrence = seen[first]
+        seen[first] += 1
         issues.append(
             {
                 "type": "issue",
@@ -134,7 +143,7 @@ def _gitlab(summary: CheckSummary) -> str:
                 "description": f"{f.message} Fix: {f.fix}",
                 "categories": ["Bug Risk"],
                 "severity": f.severity,
-                "fingerprint": fingerprint(f),
+                "fingerprint": fingerprint(f, occurrence),
                 "location": {"path": f.file, "lines": {"begin": f.line or 1}},
             }
         )

@@ -1,0 +1,1 @@
+"""Snapshot publishing: staging, building, verifying and uploading the monorepo's packages."""
