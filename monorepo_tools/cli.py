@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from . import __version__
 from ._io import write_atomic
 from .commands.graph import GRAPH_FORMATS
-from .config import load_config
+from .config import Config, load_config
 from .errors import ConfigError, MonorepoError
 from .render.check import CHECK_FORMATS
 from .workspace import Workspace, load_workspace
@@ -121,6 +121,33 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="parallel builds (default: the number of CPUs)")
     snap.add_argument("--dry-run", action="store_true", help="stage, build and check, but upload nothing")
     snap.add_argument("--summary-json", metavar="FILE", help="write the outcome per package (and install lines) to FILE")
+    snap.add_argument(
+        "--verify",
+        action="store_true",
+        help="after uploading, install every published package by version in a fresh venv, import it and check the pinned versions (fails the snapshot otherwise)",
+    )
+    snap.add_argument(
+        "--verify-extra-index-url",
+        metavar="URL",
+        help="an extra index for third-party dependencies during --verify (e.g. https://pypi.org/simple)",
+    )
+
+    consumer = sub.add_parser(
+        "consumer-config",
+        help="ready-to-paste pip / pip.conf / PDM / uv configuration for installing a snapshot",
+        description=(
+            "Print the configuration a consumer needs to install a snapshot: from --summary-json "
+            "FILE (what a snapshot run wrote), from --snapshot-id N (versions computed, registry "
+            "from the environment), or by default from the last snapshot run under this root."
+        ),
+    )
+    _common(consumer)
+    which = consumer.add_mutually_exclusive_group()
+    which.add_argument("--snapshot-id", metavar="N", help="the snapshot to describe (versions computed from the workspace)")
+    which.add_argument("--summary-json", metavar="FILE", help="a summary written by `monorepo snapshot --summary-json`")
+    consumer.add_argument("--format", choices=("pip", "pip-conf", "pdm", "uv"), default="pip", help="configuration format (default: pip)")
+    consumer.add_argument("--index-url", metavar="URL", help="the simple index consumers use (default: the snapshot's registry)")
+    _output(consumer)
     return parser
 
 
@@ -230,8 +257,11 @@ def _run_snapshot(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         dry_run=args.dry_run,
         retry=retry,
+        verify=args.verify,
+        verify_extra_index_url=args.verify_extra_index_url,
     )
     _warn(plan.snapshot.warnings)
+    _remember(config, report.to_json(), plan.snapshot_id)
     print(f"snapshot {plan.snapshot_id} (from {plan.snapshot.source})" + (", dry run: nothing uploaded" if args.dry_run else f" -> {report.registry.index_url if report.registry else ''}"))
     sys.stdout.write(render_summary(report))
     if args.summary_json:
@@ -244,7 +274,60 @@ def _run_snapshot(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-_COMMANDS = {"check": _run_check, "graph": _run_graph, "plan": _run_plan, "snapshot": _run_snapshot}
+def _remember(config: Config, summary: str, snapshot_id: int) -> None:
+    """Keep the summary under .monorepo/snapshots/ so consumer-config can describe it later."""
+    from .workspace import ensure_state_dir
+
+    try:
+        folder = ensure_state_dir(config) / "snapshots"
+        write_atomic(folder / f"{snapshot_id}.json", summary)
+        write_atomic(folder / "last.json", summary)
+    except OSError as exc:
+        print(f"monorepo: warning: could not keep the snapshot summary ({exc})", file=sys.stderr)
+
+
+def _run_consumer_config(args: argparse.Namespace) -> int:
+    import json
+    import os
+    from pathlib import Path
+
+    from .commands.consumer_config import render_consumer_config
+    from .commands.plan import plan
+    from .errors import ConfigError
+    from .publish.registry import registry_from_env
+
+    config = load_config(args.root, args.packages)
+    workspace = load_workspace(config, use_cache=not args.no_cache)
+    publishable = [n for n, p in workspace.packages.items() if p.publishable]
+    if args.snapshot_id is not None:
+        planned = plan(workspace, args.snapshot_id, os.environ)
+        pins = [(p.name, p.version) for p in planned.packages]
+        index = args.index_url or registry_from_env(os.environ, config.root).index_url
+    else:
+        path = Path(args.summary_json) if args.summary_json else config.state_dir / "snapshots" / "last.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            if args.summary_json:
+                raise ConfigError(f"--summary-json {args.summary_json!r}: no such file") from exc
+            raise ConfigError(
+                "no snapshot has been run under this root yet: pass --snapshot-id N (versions computed "
+                "from the workspace) or --summary-json FILE (written by monorepo snapshot --summary-json)"
+            ) from exc
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: not a snapshot summary ({exc})") from exc
+        pins = [(p["name"], p["version"]) for p in data.get("packages", []) if p.get("outcome") in ("published", "already published")]
+        registry = data.get("registry") or {}
+        index = args.index_url or registry.get("index_url")
+        if not index:
+            raise ConfigError(f"{path}: the summary names no registry (a --dry-run?); pass --index-url URL")
+        if not pins:
+            raise ConfigError(f"{path}: no package of snapshot {data.get('snapshot_id')} was published")
+    _emit(render_consumer_config(index, pins, args.format, publishable), args.output)
+    return 0
+
+
+_COMMANDS = {"check": _run_check, "graph": _run_graph, "plan": _run_plan, "snapshot": _run_snapshot, "consumer-config": _run_consumer_config}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -43,6 +43,8 @@ def snapshot(
     dry_run: bool = False,
     retry: RetryPolicy | None = None,
     interactive: bool | None = None,
+    verify: bool = False,
+    verify_extra_index_url: str | None = None,
 ) -> tuple[Plan, SnapshotReport]:
     """Plan (refusing on findings), pick the registry, then run the job."""
     environ = dict(os.environ if env is None else env)
@@ -50,7 +52,7 @@ def snapshot(
     registry: Registry | None = None
     if not dry_run:
         registry = registry_from_env(environ, config.root, repository_url=repository_url, index_url=index_url)
-    secrets = [registry.password.reveal()] if registry and registry.password else []
+    secrets = list(registry.secrets) if registry else []
     progress = make_progress(stderr_is_terminal() if interactive is None else interactive, secrets)
     options = SnapshotOptions(
         registry=registry,
@@ -58,5 +60,7 @@ def snapshot(
         dry_run=dry_run,
         retry=retry or RetryPolicy(),
         source_date_epoch=_source_date_epoch(config.root),
+        verify=verify,
+        verify_extra_index_url=verify_extra_index_url,
     )
     return plan, run_snapshot(config, plan, options, progress)

@@ -21,7 +21,7 @@ import os
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .._io import write_atomic
@@ -33,6 +33,7 @@ from .redact import redact
 from .registry import FileOutcome, FileStatus, Registry, RetryPolicy, publish_files
 from .stage import stage_package
 from .verify import twine_check, verify_distribution
+from .verify_install import verify_installs
 
 __all__ = ["Outcome", "PackageOutcome", "SnapshotOptions", "SnapshotReport", "run_snapshot"]
 
@@ -57,6 +58,8 @@ class PackageOutcome:
     files: tuple[str, ...] = ()
     reason: str = ""  # why it failed, or which package blocks it
     blocked_by: str | None = None
+    verified: bool | None = None  # the post-publish install check (None: not run)
+    verification: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class SnapshotOptions:
     dry_run: bool = False
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     source_date_epoch: str | None = None
+    verify: bool = False  # install each published package by version in a fresh venv
+    verify_extra_index_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ class SnapshotReport:
 
     @property
     def ok(self) -> bool:
-        return all(p.outcome.ok for p in self.packages)
+        return all(p.outcome.ok and p.verified is not False for p in self.packages)
 
     def install_lines(self) -> list[str]:
         if self.registry is None:
@@ -101,6 +106,8 @@ class SnapshotReport:
                     "files": list(p.files),
                     "reason": p.reason or None,
                     "blocked_by": p.blocked_by,
+                    "verified": p.verified,
+                    "verification": p.verification or None,
                 }
                 for p in self.packages
             ],
@@ -193,13 +200,35 @@ def run_snapshot(config: Config, plan: Plan, options: SnapshotOptions, progress:
             if any(r.status is FileStatus.AUTH_FAILED for r in results_up):
                 auth_failure = next(r.message for r in results_up if r.status is FileStatus.AUTH_FAILED)
         progress.event(name, str(outcomes[name].outcome), outcomes[name].reason)
+    if options.verify and options.registry is not None and not options.dry_run:
+        _verify(plan, options, outcomes, progress)
     progress.close()
-    secrets = [options.registry.password.reveal()] if options.registry and options.registry.password else []
+    secrets = list(options.registry.secrets) if options.registry else []
     cleaned = tuple(
-        PackageOutcome(o.name, o.version, o.outcome, o.files, redact(o.reason, secrets), o.blocked_by)
+        replace(o, reason=redact(o.reason, secrets), verification=redact(o.verification, secrets))
         for o in (outcomes[p.name] for p in plan.packages)
     )
     return SnapshotReport(plan, options.registry, cleaned, dist_dir)
+
+
+def _verify(plan: Plan, options: SnapshotOptions, outcomes: dict[str, PackageOutcome], progress: Progress) -> None:
+    """Install every published package by version in a fresh venv; record the verdicts."""
+    assert options.registry is not None
+    todo = [
+        (p.name, p.version, _pins(plan, p))
+        for p in plan.packages
+        if outcomes[p.name].outcome in (Outcome.PUBLISHED, Outcome.ALREADY_PUBLISHED)
+    ]
+    progress.phase("verify install", len(todo))
+    checks = verify_installs(
+        options.registry,
+        todo,
+        jobs=options.jobs,
+        extra_index_url=options.verify_extra_index_url,
+        on_done=lambda c: progress.event(c.name, "install check passed" if c.ok else "install check failed", "" if c.ok else f"{c.step}: {c.message}"),
+    )
+    for check in checks:
+        outcomes[check.name] = replace(outcomes[check.name], verified=check.ok, verification=f"{check.step}: {check.message}")
 
 
 def _build_request(planned: PlannedPackage, source: Path) -> BuildRequest:
@@ -235,13 +264,18 @@ def render_summary(report: SnapshotReport) -> str:
     """The final table: package, version, outcome, files (plain text, stable)."""
     rows = [("package", "version", "outcome", "files")]
     for p in report.packages:
-        rows.append((p.name, p.version, str(p.outcome), ", ".join(p.files) or "-"))
+        outcome = str(p.outcome)
+        if p.verified is not None:
+            outcome += ", install ok" if p.verified else ", INSTALL FAILED"
+        rows.append((p.name, p.version, outcome, ", ".join(p.files) or "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [f"{r[0].ljust(widths[0])}  {r[1].ljust(widths[1])}  {r[2].ljust(widths[2])}  {r[3]}".rstrip() for r in rows]
     lines.insert(1, "-" * max(len(line) for line in lines))
     for p in report.packages:
         if p.reason:
             lines.append(f"{p.name}: {p.reason}")
+        if p.verified is False:
+            lines.append(f"{p.name}: install check failed at {p.verification}")
     return "\n".join(lines) + "\n"
 
 
