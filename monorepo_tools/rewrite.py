@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import tomlkit
+from tomlkit.container import OutOfOrderTableProxy
 from tomlkit.items import Array, Table
 
 from .errors import PublishError
@@ -38,7 +39,8 @@ def rewrite_pyproject(text: str, version: str, rewrites: Mapping[str, str]) -> s
     """Return *text* with the snapshot *version* and the *rewrites* applied."""
     document = tomlkit.parse(text)
     project = document.get("project")
-    if not isinstance(project, Table):
+    # A [project.x] table written after other tables makes "project" an out-of-order proxy.
+    if not isinstance(project, Table | OutOfOrderTableProxy):
         raise PublishError("has no [project] table to rewrite")
     project["version"] = version
     remaining = dict(rewrites)

@@ -92,3 +92,23 @@ def test_pin_keeps_extras_and_markers_and_drops_the_location(name: str, extra: l
     assert pinned.extras == set(e.lower() for e in extra) or pinned.extras == set(extra)
     expected_marker = Requirement("x; " + marker).marker if marker else None
     assert str(pinned.marker) == str(expected_marker) if marker else pinned.marker is None
+
+
+def test_rewrite_handles_project_subtables_written_after_other_tables() -> None:
+    text = """[project]
+name = "beta"
+version = "0.2.0"
+dependencies = ["alpha @ file:../alpha"]
+
+[tool.monorepo]
+status = "supported"
+
+[project.optional-dependencies]
+fast = ["alpha[x] @ file:../alpha"]
+"""
+    out = rewrite_pyproject(text, "0.2.0.dev1", {"alpha @ file:../alpha": "alpha==1.0.dev1", "alpha[x] @ file:../alpha": "alpha[x]==1.0.dev1"})
+    data = tomllib.loads(out)
+    assert data["project"]["version"] == "0.2.0.dev1"
+    assert data["project"]["dependencies"] == ["alpha==1.0.dev1"]
+    assert data["project"]["optional-dependencies"]["fast"] == ["alpha[x]==1.0.dev1"]
+    assert data["tool"]["monorepo"]["status"] == "supported"

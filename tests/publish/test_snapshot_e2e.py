@@ -191,7 +191,9 @@ def test_wrong_password_says_what_to_set_uploads_nothing_and_never_prints_it(
     assert secret not in output
     assert "MONOREPO_REPOSITORY_PASSWORD" in output or "GITLAB_PYPI_PASSWORD" in output
     assert server_files(run.registry) == files_before
-    assert {p["outcome"] for p in summary(report)["packages"]} == {"failed"}
+    outcomes = {p["name"]: p["outcome"] for p in summary(report)["packages"]}
+    # The first upload is refused: it and the independent package fail, dependents are blocked.
+    assert outcomes == {"alpha": "failed", "delta": "failed", "beta": "blocked", "gamma": "blocked"}
 
 
 def test_registry_down_retries_then_fails_clearly(repo: Path, run: Runner, snapshot_id: str, tmp_path: Path) -> None:
