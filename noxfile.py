@@ -97,9 +97,12 @@ def _package_session(name: str) -> None:
 
 @nox.session
 def snapshot(session: nox.Session) -> None:
-    """Publish one snapshot of every publishable package, dependencies first (posargs forwarded)."""
+    """Publish one snapshot of every publishable package, then install-check it (posargs forwarded)."""
     _install_tool(session)
-    session.run("monorepo", "snapshot", "--root", str(ROOT), *session.posargs)
+    args = [a for a in session.posargs if a != "--no-verify"]
+    if "--no-verify" not in session.posargs and "--dry-run" not in args:
+        args.append("--verify")  # the proof that the published set is consumable
+    session.run("monorepo", "snapshot", "--root", str(ROOT), *args)
 
 
 def _publish_sessions(name: str) -> None:

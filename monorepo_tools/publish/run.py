@@ -192,13 +192,14 @@ def run_snapshot(config: Config, plan: Plan, options: SnapshotOptions, progress:
         elif options.dry_run or options.registry is None:
             outcomes[name] = PackageOutcome(name, planned.version, Outcome.BUILT, names)
         elif auth_failure is not None:
-            outcomes[name] = PackageOutcome(name, planned.version, Outcome.FAILED, names, f"not uploaded after the authentication failure: {auth_failure}")
+            reason = f"not uploaded: the registry refused the credentials for {auth_failure} (see its message)"
+            outcomes[name] = PackageOutcome(name, planned.version, Outcome.FAILED, names, reason)
         else:
             progress.event(name, "uploading")
             results_up = publish_files(options.registry, name, files, options.retry)
             outcomes[name] = _upload_outcome(planned, names, results_up)
             if any(r.status is FileStatus.AUTH_FAILED for r in results_up):
-                auth_failure = next(r.message for r in results_up if r.status is FileStatus.AUTH_FAILED)
+                auth_failure = name
         progress.event(name, str(outcomes[name].outcome), outcomes[name].reason)
     if options.verify and options.registry is not None and not options.dry_run:
         _verify(plan, options, outcomes, progress)
