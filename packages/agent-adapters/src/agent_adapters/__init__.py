@@ -1,41 +1,57 @@
-"""Agents that exercise an environment; ``smoke`` checks that modules import."""
+"""agent-adapters: agents that exercise a freshly installed environment and return a verdict.
+
+* :func:`smoke` - every top-level module of the requested distributions imports, and the
+  installed versions are exactly the requested ones (verdict step ``install``/``import``/``version``).
+* :func:`command` - any command line, run in the venv through runner-core's scrubbed
+  environment, with rate-limit retries (exit 75 or "rate limit" in the output) and follow-ups.
+* :func:`codex` - the Codex CLI (``codex exec "<persona + mission prompt>"``).
+
+Each agent takes a :class:`runner_core.VenvRunner` and returns a :class:`normalized_events.Verdict`.
+"""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable
 from importlib.metadata import version
 
-from normalized_events import Event
-from runner_core import run
+from .agents import (
+    CODEX_INSTALL_HINT,
+    POLICIES,
+    AgentUnavailable,
+    codex,
+    codex_argv,
+    command,
+    find_codex,
+    host_codex_home,
+    mission_prompt,
+    parse_codex_verdict,
+)
+from .resilience import EX_TEMPFAIL, Judgement, Resilience, rate_limit_reason, run_agent
+from .smoke import PROBE_SCRIPT, probe, smoke
 
-__all__ = ["__version__", "smoke", "verdict"]
+__all__ = [
+    "AGENTS",
+    "CODEX_INSTALL_HINT",
+    "EX_TEMPFAIL",
+    "POLICIES",
+    "PROBE_SCRIPT",
+    "AgentUnavailable",
+    "Judgement",
+    "Resilience",
+    "__version__",
+    "codex",
+    "codex_argv",
+    "command",
+    "find_codex",
+    "host_codex_home",
+    "mission_prompt",
+    "parse_codex_verdict",
+    "probe",
+    "rate_limit_reason",
+    "run_agent",
+    "smoke",
+]
+
+#: The agents ``usertest --agent`` offers.
+AGENTS = ("smoke", "command", "codex")
 
 __version__ = version("agent-adapters")
-
-
-def smoke(
-    modules: Iterable[str], *, python: str = sys.executable, timeout: float = 60.0
-) -> list[Event]:
-    """Import each module in a fresh ``python`` process; one ``smoke.*`` event per module.
-
-    Each import runs in its own process so one broken module cannot hide another.
-    """
-    events: list[Event] = []
-    for module in modules:
-        result = run([python, "-c", f"import {module}"], timeout=timeout)
-        ok = result.kind == "command.finished" and result.payload.get("returncode") == 0
-        detail = result.payload.get("stderr") or result.payload.get("error") or ""
-        events.append(
-            Event(
-                "smoke.passed" if ok else "smoke.failed",
-                {"module": module, "python": python, "detail": detail.strip()[-2000:]},
-            )
-        )
-    return events
-
-
-def verdict(events: Iterable[Event]) -> bool:
-    """True when there was at least one smoke event and none failed."""
-    kinds = [event.kind for event in events if event.kind.startswith("smoke.")]
-    return bool(kinds) and all(kind == "smoke.passed" for kind in kinds)

@@ -1,0 +1,3 @@
+from usertest.cli import entrypoint
+
+entrypoint()
