@@ -28,7 +28,15 @@ def _hermetic_env() -> dict[str, str]:
     env["PIP_CONFIG_FILE"] = os.devnull  # ignore /etc/pip.conf, ~/.config/pip/pip.conf
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["UV_NO_CONFIG"] = "1"  # ignore uv.toml files outside the project
-    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_FIND_LINKS"):
+    for name in (
+        "PIP_INDEX_URL",
+        "PIP_EXTRA_INDEX_URL",
+        "PIP_FIND_LINKS",
+        "UV_INDEX_URL",
+        "UV_EXTRA_INDEX_URL",
+        "UV_INDEX",
+        "UV_FIND_LINKS",
+    ):
         env.pop(name, None)
     return env
 
@@ -52,17 +60,29 @@ def ensure_venv(env: dict[str, str]) -> None:
     print(f"dev.py: preparing {VENV.name}/ (nox, uv, monorepo-tools)", file=sys.stderr)
     uv = shutil.which("uv")
     if uv:  # 0.02 s instead of 4-6 s for python -m venv
-        subprocess.run([uv, "venv", "--quiet", "--allow-existing", "--python", sys.executable, str(VENV)], check=True, env=env)
+        subprocess.run(
+            [uv, "venv", "--quiet", "--allow-existing", "--python", sys.executable, str(VENV)],
+            check=True,
+            env=env,
+        )
     else:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True, env=env)
-        subprocess.run([str(_bin("python")), "-m", "pip", "install", "--isolated", "--quiet", "uv>=0.5"], check=True, env=env)
+        subprocess.run(
+            [str(_bin("python")), "-m", "pip", "install", "--isolated", "--quiet", "uv>=0.5"],
+            check=True,
+            env=env,
+        )
         uv = str(_bin("uv"))
-    subprocess.run([uv, "pip", "install", "--quiet", "--python", str(_bin("python")), *TOOLS, "-e", str(ROOT)], check=True, env=env)
+    subprocess.run(
+        [uv, "pip", "install", "--quiet", "--python", str(_bin("python")), *TOOLS, "-e", str(ROOT)],
+        check=True,
+        env=env,
+    )
     stamp.write_text(_stamp())
 
 
 def main(argv: list[str]) -> int:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by an older python3
         print("dev.py: Python 3.11 or newer is required", file=sys.stderr)
         return 2
     if not argv or argv[0] in ("-h", "--help"):

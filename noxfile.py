@@ -52,7 +52,17 @@ def graph(session: nox.Session) -> None:
     _install_tool(session)
     GRAPH_DIR.mkdir(parents=True, exist_ok=True)
     for fmt, suffix in (("svg", "svg"), ("html", "html"), ("dot", "dot"), ("mermaid", "mmd")):
-        session.run("monorepo", "graph", "--root", str(ROOT), "--format", fmt, "--output", str(GRAPH_DIR / f"graph.{suffix}"), *session.posargs)
+        session.run(
+            "monorepo",
+            "graph",
+            "--root",
+            str(ROOT),
+            "--format",
+            fmt,
+            "--output",
+            str(GRAPH_DIR / f"graph.{suffix}"),
+            *session.posargs,
+        )
     session.run("monorepo", "graph", "--root", str(ROOT), *session.posargs)
 
 
@@ -108,19 +118,46 @@ def snapshot(session: nox.Session) -> None:
 def _publish_sessions(name: str) -> None:
     package = WORKSPACE.packages[name]
     internal = sorted(
-        {e.target for e in WORKSPACE.edges if e.source == name and e.kind in ("runtime", "optional")}
+        {
+            e.target
+            for e in WORKSPACE.edges
+            if e.source == name and e.kind in ("runtime", "optional")
+        }
     )
 
     def build(session: nox.Session) -> None:
         _install_tool(session)
-        session.run("monorepo", "snapshot", "--root", str(ROOT), "--package", name, "--snapshot-id", SNAPSHOT_ID, "--dry-run", *session.posargs)
+        session.run(
+            "monorepo",
+            "snapshot",
+            "--root",
+            str(ROOT),
+            "--package",
+            name,
+            "--snapshot-id",
+            SNAPSHOT_ID,
+            "--dry-run",
+            *session.posargs,
+        )
 
     def publish(session: nox.Session) -> None:
         _install_tool(session)
-        session.run("monorepo", "snapshot", "--root", str(ROOT), "--package", name, "--snapshot-id", SNAPSHOT_ID, *session.posargs)
+        session.run(
+            "monorepo",
+            "snapshot",
+            "--root",
+            str(ROOT),
+            "--package",
+            name,
+            "--snapshot-id",
+            SNAPSHOT_ID,
+            *session.posargs,
+        )
 
     build.__doc__ = f"Stage, build and verify {name} ({package.status}) at the shared snapshot id."
-    publish.__doc__ = f"Publish {name} after its monorepo dependencies ({', '.join(internal) or 'none'})."
+    publish.__doc__ = (
+        f"Publish {name} after its monorepo dependencies ({', '.join(internal) or 'none'})."
+    )
     nox.session(name=f"build-{name}")(build)
     nox.session(name=f"publish-{name}", requires=[f"publish-{dep}" for dep in internal])(publish)
 

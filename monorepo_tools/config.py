@@ -56,7 +56,7 @@ def load_config(root: str | Path = ".", package_globs: Sequence[str] = ()) -> Co
     if not isinstance(globs, list) or not globs or not all(isinstance(g, str) for g in globs):
         raise ConfigError(
             "pyproject.toml: [tool.monorepo].packages must be a non-empty list of glob strings, "
-            f"got {globs!r}; fix: packages = [\"packages/*\"]"
+            f'got {globs!r}; fix: packages = ["packages/*"]'
         )
     source = "pyproject.toml [tool.monorepo].packages" if "packages" in table else "the default"
     return Config(root_path, tuple(globs), source)
@@ -80,6 +80,8 @@ def _root_table(path: Path) -> dict[str, object]:
     for key in table:
         if key not in _ROOT_KEYS:
             hint = difflib.get_close_matches(key, _ROOT_KEYS, n=1)
-            suggestion = f"did you mean {hint[0]!r}?" if hint else f"known keys: {', '.join(_ROOT_KEYS)}"
+            suggestion = (
+                f"did you mean {hint[0]!r}?" if hint else f"known keys: {', '.join(_ROOT_KEYS)}"
+            )
             raise ConfigError(f"pyproject.toml: unknown key [tool.monorepo].{key} ({suggestion})")
     return table

@@ -15,13 +15,14 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 
 from .render.model import GraphEdge, GraphNode, GraphView
-from .workspace import Edge, EdgeKind, Workspace
+from .workspace import Edge, EdgeKind, Workspace, _gc_paused
 
 __all__ = ["BLOCKING_KINDS", "DependencyGraph", "build_graph"]
 
@@ -33,8 +34,8 @@ class DependencyGraph:
     """The networkx graphs of a workspace and the orders derived from them."""
 
     workspace: Workspace
-    full: nx.DiGraph  # every kind of edge
-    blocking: nx.DiGraph  # runtime + optional edges only
+    full: nx.DiGraph[str]  # every kind of edge
+    blocking: nx.DiGraph[str]  # runtime + optional edges only
     levels: tuple[tuple[str, ...], ...]  # publish levels, dependencies first, names sorted
     cycles: tuple[tuple[str, ...], ...]  # one per cyclic component, in cycle order, smallest first
     components: tuple[tuple[str, ...], ...] = ()  # the cyclic strongly connected components
@@ -55,13 +56,17 @@ class DependencyGraph:
     def dependencies(self, name: str, kinds: frozenset[EdgeKind] = BLOCKING_KINDS) -> list[str]:
         graph = self.blocking if kinds == BLOCKING_KINDS else self.full
         return sorted(
-            t for t in graph.successors(name) if any(e.kind in kinds for e in graph[name][t]["edges"])
+            t
+            for t in graph.successors(name)
+            if any(e.kind in kinds for e in graph[name][t]["edges"])
         )
 
     def dependents(self, name: str, kinds: frozenset[EdgeKind] = BLOCKING_KINDS) -> list[str]:
         graph = self.blocking if kinds == BLOCKING_KINDS else self.full
         return sorted(
-            s for s in graph.predecessors(name) if any(e.kind in kinds for e in graph[s][name]["edges"])
+            s
+            for s in graph.predecessors(name)
+            if any(e.kind in kinds for e in graph[s][name]["edges"])
         )
 
     def transitive_dependents(
@@ -79,11 +84,14 @@ class DependencyGraph:
         graph = self.blocking
         names_by_bit = sorted(set(among))
         index = {name: i for i, name in enumerate(names_by_bit)}
-        members: Mapping[object, Sequence[str]]
+        # Nodes are package names, or component numbers of the condensation when there are cycles.
+        members: dict[Any, Sequence[str]]
+        successors: dict[Any, list[Any]]
+        order: list[Any]
         if self.cycles:
             condensed = nx.condensation(graph)
             members = {c: sorted(condensed.nodes[c]["members"]) for c in condensed.nodes}
-            order: list[object] = list(nx.topological_sort(condensed))
+            order = list(nx.topological_sort(condensed))
             successors = {c: list(condensed.successors(c)) for c in condensed.nodes}
         else:
             members = {n: [n] for n in graph.nodes}
@@ -91,7 +99,7 @@ class DependencyGraph:
             successors = {n: list(graph.successors(n)) for n in graph.nodes}
         # ancestors[c]: bitset of *among* packages that reach c. Topological order visits a
         # dependent before its dependencies, so each node's bitset is final when it is pushed.
-        ancestors: dict[object, int] = dict.fromkeys(order, 0)
+        ancestors: dict[Any, int] = dict.fromkeys(order, 0)
         for node in order:
             own = 0
             for member in members[node]:
@@ -107,15 +115,24 @@ class DependencyGraph:
             for member in members[node]:
                 if member in wanted:
                     bits = ancestors[node] & ~(1 << index[member] if member in index else 0)
-                    result[member] = (bits.bit_count(), [names_by_bit[i] for i in _low_bits(bits, limit)])
+                    result[member] = (
+                        bits.bit_count(),
+                        [names_by_bit[i] for i in _low_bits(bits, limit)],
+                    )
         return result
 
-    def view(self, publishable_only: bool = False, violating: Iterable[tuple[str, str]] = ()) -> GraphView:
+    def view(
+        self, publishable_only: bool = False, violating: Iterable[tuple[str, str]] = ()
+    ) -> GraphView:
         """The :class:`GraphView` the renderers draw.
 
         ``publishable_only`` keeps the publishable packages and, so that no violation is hidden,
         the non-publishable packages they depend on (runtime/optional).
         """
+        with _gc_paused():
+            return self._view(publishable_only, violating)
+
+    def _view(self, publishable_only: bool, violating: Iterable[tuple[str, str]]) -> GraphView:
         ws = self.workspace
         bad = set(violating)
         component = self.component_of
@@ -149,10 +166,20 @@ class DependencyGraph:
             seen.add(key)
             blocking = edge.kind in BLOCKING_KINDS
             cyclic = blocking and component.get(edge.source, -1) == component.get(edge.target, -2)
-            edges.append(GraphEdge(edge.source, edge.target, kind, extra, violating=(blocking and (edge.source, edge.target) in bad) or cyclic))
+            edges.append(
+                GraphEdge(
+                    edge.source,
+                    edge.target,
+                    kind,
+                    extra,
+                    violating=(blocking and (edge.source, edge.target) in bad) or cyclic,
+                )
+            )
         edges.sort(key=lambda e: (e.source, e.target, e.kind, e.extra or ""))
         levels = tuple(tuple(n for n in level if n in keep) for level in self.levels)
-        return GraphView(nodes, tuple(edges), tuple(level for level in levels if level), title=ws.root.name)
+        return GraphView(
+            nodes, tuple(edges), tuple(level for level in levels if level), title=ws.root.name
+        )
 
 
 def _low_bits(value: int, limit: int | None) -> Iterable[int]:
@@ -170,25 +197,33 @@ def _low_bits(value: int, limit: int | None) -> Iterable[int]:
 
 def build_graph(workspace: Workspace) -> DependencyGraph:
     """Build the graphs, levels and cycles of *workspace* (linear time)."""
-    full = nx.DiGraph()
+    with _gc_paused():  # ~100,000 acyclic dicts at 10,000 packages: nothing for the GC to find
+        return _build_graph(workspace)
+
+
+def _build_graph(workspace: Workspace) -> DependencyGraph:
+    full: nx.DiGraph[str] = nx.DiGraph()
     full.add_nodes_from(workspace.packages)
     grouped: dict[tuple[str, str], list[Edge]] = {}
     for edge in workspace.edges:
         grouped.setdefault((edge.source, edge.target), []).append(edge)
     full.add_edges_from((s, t, {"edges": es}) for (s, t), es in grouped.items())
-    blocking = nx.DiGraph()
+    blocking: nx.DiGraph[str] = nx.DiGraph()
     blocking.add_nodes_from(workspace.packages)
-    blocking.add_edges_from(
-        (s, t, {"edges": [e for e in es if e.kind in BLOCKING_KINDS]})
-        for (s, t), es in grouped.items()
-        if any(e.kind in BLOCKING_KINDS for e in es)
-    )
+    blocking_edges = []
+    for (s, t), es in grouped.items():
+        kept = [e for e in es if e.dependency.kind in BLOCKING_KINDS]
+        if kept:  # one pass per pair (was: any() then the same filter again)
+            blocking_edges.append((s, t, {"edges": kept}))
+    blocking.add_edges_from(blocking_edges)
     components, cycles = _cycles(blocking)
     levels = _levels(blocking, bool(cycles))
     return DependencyGraph(workspace, full, blocking, levels, cycles, components)
 
 
-def _cycles(graph: nx.DiGraph) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
+def _cycles(
+    graph: nx.DiGraph[str],
+) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
     """The cyclic strongly connected components, and one cycle through each, in cycle order."""
     found: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     for component in nx.strongly_connected_components(graph):
@@ -207,7 +242,7 @@ def _cycles(graph: nx.DiGraph) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple
     return tuple(c for c, _ in found), tuple(p for _, p in found)
 
 
-def _levels(graph: nx.DiGraph, has_cycles: bool) -> tuple[tuple[str, ...], ...]:
+def _levels(graph: nx.DiGraph[str], has_cycles: bool) -> tuple[tuple[str, ...], ...]:
     """Level 0: no internal dependency; otherwise 1 + the highest level depended on.
 
     With cycles, a cycle's members share one level (computed on the condensation).
@@ -217,7 +252,9 @@ def _levels(graph: nx.DiGraph, has_cycles: bool) -> tuple[tuple[str, ...], ...]:
         comp_level: dict[int, int] = {}
         for c in reversed(list(nx.topological_sort(condensed))):
             comp_level[c] = 1 + max((comp_level[s] for s in condensed.successors(c)), default=-1)
-        level_of = {m: comp_level[c] for c in condensed.nodes for m in condensed.nodes[c]["members"]}
+        level_of = {
+            m: comp_level[c] for c in condensed.nodes for m in condensed.nodes[c]["members"]
+        }
     else:
         level_of = {}
         for node in reversed(list(nx.topological_sort(graph))):

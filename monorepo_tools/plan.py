@@ -85,7 +85,8 @@ def make_plan(result: CheckResult, snapshot: SnapshotId) -> Plan:
     workspace, graph = result.workspace, result.graph
     publishable = [n for n in graph.publish_order() if workspace.packages[n].publishable]
     versions = {
-        name: snapshot_version(workspace.packages[name].version or "", snapshot.value) for name in publishable
+        name: snapshot_version(workspace.packages[name].version or "", snapshot.value)
+        for name in publishable
     }
     level_of = graph.level_of
     planned: list[PlannedPackage] = []
@@ -116,7 +117,9 @@ def make_plan(result: CheckResult, snapshot: SnapshotId) -> Plan:
                 version=versions[name],
                 level=level_of[name],
                 dependencies=tuple(runtime),
-                optional_dependencies=tuple((extra, tuple(reqs)) for extra, reqs in optional.items()),
+                optional_dependencies=tuple(
+                    (extra, tuple(reqs)) for extra, reqs in optional.items()
+                ),
                 rewrites=tuple(rewrites),
                 internal=tuple(sorted(internal)),
                 build_requires=package.build_requires,
@@ -124,6 +127,8 @@ def make_plan(result: CheckResult, snapshot: SnapshotId) -> Plan:
             )
         )
     levels = tuple(
-        tuple(n for n in level if n in versions) for level in graph.levels if any(n in versions for n in level)
+        tuple(n for n in level if n in versions)
+        for level in graph.levels
+        if any(n in versions for n in level)
     )
     return Plan(snapshot, tuple(planned), levels)

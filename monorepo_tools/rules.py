@@ -66,7 +66,11 @@ class Finding:
 
     @property
     def severity(self) -> str:
-        return "critical" if self.code in ("invalid-pyproject", "dependency-cycle", "duplicate-name") else "major"
+        return (
+            "critical"
+            if self.code in ("invalid-pyproject", "dependency-cycle", "duplicate-name")
+            else "major"
+        )
 
 
 def violating_edges(workspace: Workspace) -> list[tuple[str, str]]:
@@ -100,7 +104,15 @@ def check_workspace(workspace: Workspace, graph: DependencyGraph) -> list[Findin
         {e.source for e, _ in violations}, publishable, limit=BLOCKED_NAMES_SHOWN
     )
     for edge, target in violations:
-        findings.append(_internal_dependency(workspace, edge.dependency, workspace.packages[edge.source], target, blocked[edge.source]))
+        findings.append(
+            _internal_dependency(
+                workspace,
+                edge.dependency,
+                workspace.packages[edge.source],
+                target,
+                blocked[edge.source],
+            )
+        )
     for package in workspace.packages.values():
         findings.extend(_problems(workspace, package))
         findings.extend(_status(workspace, package))
@@ -110,7 +122,15 @@ def check_workspace(workspace: Workspace, graph: DependencyGraph) -> list[Findin
     for members, cycle in zip(graph.components, graph.cycles, strict=True):
         findings.append(_cycle(workspace, graph, cycle, members))
     level = graph.level_of
-    findings.sort(key=lambda f: (level.get(f.package, len(graph.levels)), f.package, f.line or 0, f.code, f.message))
+    findings.sort(
+        key=lambda f: (
+            level.get(f.package, len(graph.levels)),
+            f.package,
+            f.line or 0,
+            f.code,
+            f.message,
+        )
+    )
     return findings
 
 
@@ -170,7 +190,9 @@ def _string_line(ws: Workspace, package: Package, key: str, value: str) -> int |
     return ws.line_of(package, value)
 
 
-def _internal_dependency(ws: Workspace, dep: Dependency, source: Package, target: Package, blocked: tuple[int, list[str]]) -> Finding:
+def _internal_dependency(
+    ws: Workspace, dep: Dependency, source: Package, target: Package, blocked: tuple[int, list[str]]
+) -> Finding:
     count, names = blocked
     statuses = ", ".join(f"{n} ({ws.packages[n].status})" for n in names)
     more = f" and {count - len(names)} more" if count > len(names) else ""
@@ -300,7 +322,7 @@ def _version(ws: Workspace, package: Package) -> list[Finding]:
                 file=package.pyproject,
                 line=_key_line(ws, package, "project.dynamic") or ws.line_of(package, "dynamic"),
                 message=(
-                    f"{package.name} ({package.status}) declares dynamic = [\"version\"]; a snapshot "
+                    f'{package.name} ({package.status}) declares dynamic = ["version"]; a snapshot '
                     "rewrites project.version in a staging copy and needs a static base version"
                 ),
                 fix=(
@@ -385,12 +407,30 @@ def _references(ws: Workspace, package: Package) -> list[Finding]:
             continue
         written = f"{source.name} = {{ path = {source.value!r} }}"
         if source.name in ws.packages:
-            if source.kind == "path" and source.path is not None and ws.path_target(source.path) != source.name:
-                out.append(_local_path(ws, package, source.name, written, "[tool.uv.sources]", source.path, ws.line_of(package, source.value)))
+            if (
+                source.kind == "path"
+                and source.path is not None
+                and ws.path_target(source.path) != source.name
+            ):
+                out.append(
+                    _local_path(
+                        ws,
+                        package,
+                        source.name,
+                        written,
+                        "[tool.uv.sources]",
+                        source.path,
+                        ws.line_of(package, source.value),
+                    )
+                )
             continue
         line = ws.line_of(package, source.value)
         if source.kind == "path" and source.path is not None:
-            out.append(_local_path(ws, package, source.name, written, "[tool.uv.sources]", source.path, line))
+            out.append(
+                _local_path(
+                    ws, package, source.name, written, "[tool.uv.sources]", source.path, line
+                )
+            )
         elif source.kind == "workspace":
             out.append(
                 Finding(
@@ -427,7 +467,15 @@ def _references(ws: Workspace, package: Package) -> list[Finding]:
     return out
 
 
-def _local_path(ws: Workspace, package: Package, name: str, written: str, where: str, path: str, line: int | None) -> Finding:
+def _local_path(
+    ws: Workspace,
+    package: Package,
+    name: str,
+    written: str,
+    where: str,
+    path: str,
+    line: int | None,
+) -> Finding:
     pointed = ws.path_target(path)
     shown = _relative(ws, path)
     if pointed is not None:
@@ -455,7 +503,13 @@ def _local_path(ws: Workspace, package: Package, name: str, written: str, where:
         )
     subject = f"{where}: {written}"  # one string may be required in two tables
     return Finding(
-        "local-path-dependency", package.name, package.pyproject, line, message, fix, subject=subject
+        "local-path-dependency",
+        package.name,
+        package.pyproject,
+        line,
+        message,
+        fix,
+        subject=subject,
     )
 
 
@@ -464,12 +518,18 @@ def _relative(ws: Workspace, path: str) -> str:
     return path[len(root) :] if path.startswith(root) else path
 
 
-def _cycle(ws: Workspace, graph: DependencyGraph, cycle: tuple[str, ...], members: tuple[str, ...]) -> Finding:
+def _cycle(
+    ws: Workspace, graph: DependencyGraph, cycle: tuple[str, ...], members: tuple[str, ...]
+) -> Finding:
     first = ws.packages[cycle[0]]
     nxt = cycle[1] if len(cycle) > 1 else cycle[0]
     dep = graph.blocking[first.name][nxt]["edges"][0].dependency
     ring = " -> ".join((*cycle, cycle[0]))
-    also = f" ({len(members)} packages depend on each other: {', '.join(members)})" if len(members) > len(cycle) else ""
+    also = (
+        f" ({len(members)} packages depend on each other: {', '.join(members)})"
+        if len(members) > len(cycle)
+        else ""
+    )
     return Finding(
         code="dependency-cycle",
         package=first.name,

@@ -73,7 +73,9 @@ def resolve_snapshot_id(
     if cli_value is not None:
         value = _numeric(str(cli_value))
         if value is None:
-            raise ConfigError(f"--snapshot-id {cli_value!r} is not a non-negative integer; pass digits only, e.g. --snapshot-id 42")
+            raise ConfigError(
+                f"--snapshot-id {cli_value!r} is not a non-negative integer; pass digits only, e.g. --snapshot-id 42"
+            )
         return SnapshotId(value, "--snapshot-id")
     raw = env.get("MONOREPO_SNAPSHOT_ID")
     if raw:
@@ -89,9 +91,13 @@ def resolve_snapshot_id(
         if run is None:
             warnings.append(f"GITHUB_RUN_ID={run_id!r} is not numeric; ignored")
         elif attempt is None:
-            warnings.append(f"GITHUB_RUN_ATTEMPT={attempt_raw!r} is not numeric; ignored with GITHUB_RUN_ID")
+            warnings.append(
+                f"GITHUB_RUN_ATTEMPT={attempt_raw!r} is not numeric; ignored with GITHUB_RUN_ID"
+            )
         else:
-            return SnapshotId(run * 100 + attempt, "GITHUB_RUN_ID * 100 + GITHUB_RUN_ATTEMPT", tuple(warnings))
+            return SnapshotId(
+                run * 100 + attempt, "GITHUB_RUN_ID * 100 + GITHUB_RUN_ATTEMPT", tuple(warnings)
+            )
     pipeline = env.get("CI_PIPELINE_ID")
     if pipeline:
         value = _numeric(pipeline)

@@ -36,7 +36,7 @@ dev = ["alpha @ file:../alpha", "pytest"]
 
 def test_rewrite_keeps_comments_layout_and_untouched_requirements() -> None:
     rewrites = {
-        "beta[fast] @ {root:parent:uri}/beta ; python_version >= '3.8'": "beta[fast]==0.2.0.dev7; python_version >= \"3.8\"",
+        "beta[fast] @ {root:parent:uri}/beta ; python_version >= '3.8'": 'beta[fast]==0.2.0.dev7; python_version >= "3.8"',
         "Alpha>=1.0": "alpha==1.0.0.dev7",
         "alpha @ file:../alpha": "alpha==1.0.0.dev7",
     }
@@ -69,12 +69,21 @@ def test_rewrite_refuses_a_file_without_project_table() -> None:
 
 names = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,5}([-_.][A-Za-z0-9]{1,4}){0,2}", fullmatch=True)
 extras = st.lists(st.from_regex(r"[a-z][a-z0-9]{0,4}", fullmatch=True), max_size=3, unique=True)
-markers = st.sampled_from([None, 'python_version >= "3.8"', 'sys_platform == "linux" and os_name == "posix"', "extra == 'x'"])
+markers = st.sampled_from(
+    [
+        None,
+        'python_version >= "3.8"',
+        'sys_platform == "linux" and os_name == "posix"',
+        "extra == 'x'",
+    ]
+)
 spellings = st.sampled_from(["plain", "spec", "file", "hatch", "pdm"])
 
 
 @given(names, extras, markers, spellings)
-def test_pin_keeps_extras_and_markers_and_drops_the_location(name: str, extra: list[str], marker: str | None, spelling: str) -> None:
+def test_pin_keeps_extras_and_markers_and_drops_the_location(
+    name: str, extra: list[str], marker: str | None, spelling: str
+) -> None:
     head = name + (f"[{','.join(extra)}]" if extra else "")
     location = {
         "plain": "",
@@ -106,7 +115,14 @@ status = "supported"
 [project.optional-dependencies]
 fast = ["alpha[x] @ file:../alpha"]
 """
-    out = rewrite_pyproject(text, "0.2.0.dev1", {"alpha @ file:../alpha": "alpha==1.0.dev1", "alpha[x] @ file:../alpha": "alpha[x]==1.0.dev1"})
+    out = rewrite_pyproject(
+        text,
+        "0.2.0.dev1",
+        {
+            "alpha @ file:../alpha": "alpha==1.0.dev1",
+            "alpha[x] @ file:../alpha": "alpha[x]==1.0.dev1",
+        },
+    )
     data = tomllib.loads(out)
     assert data["project"]["version"] == "0.2.0.dev1"
     assert data["project"]["dependencies"] == ["alpha==1.0.dev1"]

@@ -18,15 +18,37 @@ def clock() -> float:
 @pytest.mark.parametrize(
     ("cli", "env", "expected", "source"),
     [
-        ("42", {"MONOREPO_SNAPSHOT_ID": "7", "GITHUB_RUN_ID": "5", "CI_PIPELINE_ID": "3"}, 42, "--snapshot-id"),
-        (None, {"MONOREPO_SNAPSHOT_ID": "7", "GITHUB_RUN_ID": "5", "CI_PIPELINE_ID": "3"}, 7, "MONOREPO_SNAPSHOT_ID"),
-        (None, {"GITHUB_RUN_ID": "5", "GITHUB_RUN_ATTEMPT": "3", "CI_PIPELINE_ID": "3"}, 503, "GITHUB_RUN_ID * 100 + GITHUB_RUN_ATTEMPT"),
-        (None, {"GITHUB_RUN_ID": "5", "CI_PIPELINE_ID": "3"}, 501, "GITHUB_RUN_ID * 100 + GITHUB_RUN_ATTEMPT"),
+        (
+            "42",
+            {"MONOREPO_SNAPSHOT_ID": "7", "GITHUB_RUN_ID": "5", "CI_PIPELINE_ID": "3"},
+            42,
+            "--snapshot-id",
+        ),
+        (
+            None,
+            {"MONOREPO_SNAPSHOT_ID": "7", "GITHUB_RUN_ID": "5", "CI_PIPELINE_ID": "3"},
+            7,
+            "MONOREPO_SNAPSHOT_ID",
+        ),
+        (
+            None,
+            {"GITHUB_RUN_ID": "5", "GITHUB_RUN_ATTEMPT": "3", "CI_PIPELINE_ID": "3"},
+            503,
+            "GITHUB_RUN_ID * 100 + GITHUB_RUN_ATTEMPT",
+        ),
+        (
+            None,
+            {"GITHUB_RUN_ID": "5", "CI_PIPELINE_ID": "3"},
+            501,
+            "GITHUB_RUN_ID * 100 + GITHUB_RUN_ATTEMPT",
+        ),
         (None, {"CI_PIPELINE_ID": "3"}, 3, "CI_PIPELINE_ID"),
         (None, {}, 1_700_000_000, "time.time()"),
     ],
 )
-def test_snapshot_id_priority(cli: str | None, env: dict[str, str], expected: int, source: str) -> None:
+def test_snapshot_id_priority(
+    cli: str | None, env: dict[str, str], expected: int, source: str
+) -> None:
     result = resolve_snapshot_id(cli, env, clock)
     assert (result.value, result.source) == (expected, source)
     assert result.warnings == ()
@@ -86,7 +108,9 @@ versions = st.builds(
 
 
 @given(versions, st.integers(0, 10**15))
-def test_snapshot_versions_are_dev_releases_of_the_base_release(base: str, snapshot_id: int) -> None:
+def test_snapshot_versions_are_dev_releases_of_the_base_release(
+    base: str, snapshot_id: int
+) -> None:
     result = Version(snapshot_version(base, snapshot_id))
     parsed = Version(base)
     assert result.is_devrelease and result.dev == snapshot_id
@@ -98,5 +122,9 @@ def test_snapshot_versions_are_dev_releases_of_the_base_release(base: str, snaps
 
 
 @given(versions, st.integers(0, 10**12), st.integers(1, 10**6))
-def test_a_later_snapshot_sorts_after_an_earlier_one(base: str, snapshot_id: int, step: int) -> None:
-    assert Version(snapshot_version(base, snapshot_id)) < Version(snapshot_version(base, snapshot_id + step))
+def test_a_later_snapshot_sorts_after_an_earlier_one(
+    base: str, snapshot_id: int, step: int
+) -> None:
+    assert Version(snapshot_version(base, snapshot_id)) < Version(
+        snapshot_version(base, snapshot_id + step)
+    )

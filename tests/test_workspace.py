@@ -280,11 +280,6 @@ def test_cache_sees_an_ordinary_edit(tmp_path: Path) -> None:
 # known bugs of workspace.py (reported; strict xfail: these start failing once fixed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workspace.py bug (reported): the parse cache stores absolute paths but is not keyed "
-    "by the root, so a moved checkout reuses stale paths",
-)
 def test_cache_survives_moving_the_monorepo(tmp_path: Path) -> None:
     root = write_monorepo(
         tmp_path / "before",
@@ -304,11 +299,6 @@ def test_cache_survives_moving_the_monorepo(tmp_path: Path) -> None:
     assert analyse(moved, use_cache=True).findings == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workspace.py bug (reported): line_of caches file texts for the life of the process, "
-    "so a workspace loaded after an edit reports the lines of the old text",
-)
 def test_line_of_follows_edits_in_the_same_process(tmp_path: Path) -> None:
     root = write_monorepo(tmp_path / "repo", {"app": pyproject("app", "stable", deps=["requests"])})
     file = root / "packages" / "app" / "pyproject.toml"
@@ -319,12 +309,9 @@ def test_line_of_follows_edits_in_the_same_process(tmp_path: Path) -> None:
     assert ws.line_of(ws.packages["app"], "requests") == line_of(file, '"requests"')
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workspace.py bug (reported): the docstring says dependencies resolve by the folder a "
-    "local path points at, but resolve() only looks at names",
-)
-def test_a_local_path_resolves_to_the_folder_it_names(tmp_path: Path) -> None:
+def test_a_local_path_under_another_name_draws_no_edge_and_is_reported(tmp_path: Path) -> None:
+    # Resolution is by name: pip would refuse "core-lib @ file:../core" (the folder builds
+    # "core"), so no edge is drawn and the check names both the folder's package and the fix.
     root = write_monorepo(
         tmp_path / "repo",
         {
@@ -332,4 +319,9 @@ def test_a_local_path_resolves_to_the_folder_it_names(tmp_path: Path) -> None:
             "app": pyproject("app", "stable", deps=["core-lib @ file:../core"]),
         },
     )
-    assert [(e.source, e.target) for e in analyse(root).workspace.edges] == [("app", "core")]
+    result = analyse(root)
+    assert [(e.source, e.target) for e in result.workspace.edges] == []
+    [finding] = [f for f in result.findings if f.package == "app"]
+    assert finding.code == "local-path-dependency"
+    assert "the name and the folder disagree" in finding.message
+    assert "'core'" in finding.fix

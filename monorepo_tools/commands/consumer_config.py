@@ -104,6 +104,7 @@ def render_consumer_config(
             ]
         )
     notes = "\n#\n".join(
-        "\n".join(f"# {line}" for line in textwrap.wrap(text, 96, break_on_hyphens=False)) for text in (credentials, DEPENDENCY_CONFUSION_NOTE)
+        "\n".join(f"# {line}" for line in textwrap.wrap(text, 96, break_on_hyphens=False))
+        for text in (credentials, DEPENDENCY_CONFUSION_NOTE)
     )
     return f"{body}\n\n{notes}\n"

@@ -15,7 +15,12 @@ from .check import check
 __all__ = ["plan", "render_plan", "select"]
 
 
-def plan(workspace: Workspace, snapshot_id: str | int | None, env: Mapping[str, str], only: Sequence[str] = ()) -> Plan:
+def plan(
+    workspace: Workspace,
+    snapshot_id: str | int | None,
+    env: Mapping[str, str],
+    only: Sequence[str] = (),
+) -> Plan:
     """Check, then plan; raises PlanError (exit 1) on findings, ConfigError (exit 2) on usage."""
     snapshot = resolve_snapshot_id(snapshot_id, env)
     full = make_plan(check(workspace), snapshot)
@@ -38,10 +43,16 @@ def select(full: Plan, workspace: Workspace, only: Sequence[str]) -> Plan:
                 '[tool.monorepo].status = "incubator" (or supported/stable) to publish it'
             )
         close = difflib.get_close_matches(name, sorted(planned), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else f"; publishable packages: {', '.join(sorted(planned))}"
+        hint = (
+            f" (did you mean {close[0]!r}?)"
+            if close
+            else f"; publishable packages: {', '.join(sorted(planned))}"
+        )
         raise ConfigError(f"--package {name}: no such package in the workspace{hint}")
     packages = tuple(p for p in full.packages if p.name in wanted)
-    levels = tuple(t for t in (tuple(n for n in level if n in wanted) for level in full.levels) if t)
+    levels = tuple(
+        t for t in (tuple(n for n in level if n in wanted) for level in full.levels) if t
+    )
     return Plan(full.snapshot, packages, levels)
 
 
@@ -59,7 +70,9 @@ def render_plan(plan: Plan, fmt: str, internal: Sequence[str] = ()) -> str:
                     "version": p.version,
                     "level": p.level,
                     "dependencies": list(p.dependencies),
-                    "optional_dependencies": {extra: list(reqs) for extra, reqs in p.optional_dependencies},
+                    "optional_dependencies": {
+                        extra: list(reqs) for extra, reqs in p.optional_dependencies
+                    },
                     "rewritten": [{"from": a, "to": b} for a, b in p.rewrites],
                 }
                 for p in plan.packages
@@ -75,11 +88,15 @@ def render_plan(plan: Plan, fmt: str, internal: Sequence[str] = ()) -> str:
         for name in level:
             position += 1
             p = plan.package(name)
-            lines.append(f"  {position:>2}. {p.name.ljust(width)}  {p.base_version} -> {p.version}  ({p.path})")
+            lines.append(
+                f"  {position:>2}. {p.name.ljust(width)}  {p.base_version} -> {p.version}  ({p.path})"
+            )
             for before, after in p.rewrites:
                 lines.append(f"        {before}  =>  {after}")
     lines.append("")
-    lines.append(f"{len(plan.packages)} package(s) would be published in this order, dependencies first.")
+    lines.append(
+        f"{len(plan.packages)} package(s) would be published in this order, dependencies first."
+    )
     if internal:
         lines.append(f"Never published (internal): {', '.join(internal)}")
     return "\n".join(lines) + "\n"

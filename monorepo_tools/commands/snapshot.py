@@ -22,7 +22,12 @@ def _source_date_epoch(root: Path) -> str:
     import subprocess
 
     try:
-        out = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%ct"], capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            ["git", "-C", str(root), "log", "-1", "--format=%ct"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if out.returncode == 0 and out.stdout.strip().isdigit():
             return out.stdout.strip()
     except OSError:
@@ -51,7 +56,9 @@ def snapshot(
     plan = make_plan_for(workspace, snapshot_id, environ, only)
     registry: Registry | None = None
     if not dry_run:
-        registry = registry_from_env(environ, config.root, repository_url=repository_url, index_url=index_url)
+        registry = registry_from_env(
+            environ, config.root, repository_url=repository_url, index_url=index_url
+        )
     secrets = list(registry.secrets) if registry else []
     progress = make_progress(stderr_is_terminal() if interactive is None else interactive, secrets)
     options = SnapshotOptions(

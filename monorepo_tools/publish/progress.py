@@ -52,12 +52,27 @@ class RichProgress(Progress):
     def __init__(self, stream: TextIO | None = None, secrets: Iterable[str] = ()) -> None:
         super().__init__(stream, secrets)
         from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+        from rich.progress import (
+            Progress as Bar,
+        )
         from rich.text import Text
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
 
         self._text = Text
         self.console = Console(file=self.stream)
-        self.bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=self.console, transient=True)
+        self.bar = Bar(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        )
         self.task: object | None = None
         self.bar.start()
 
@@ -69,9 +84,17 @@ class RichProgress(Progress):
 
     def event(self, package: str, event: str, detail: str = "") -> None:
         with self._lock:
-            style = {"failed": "red", "blocked": "yellow", "published": "green", "already published": "cyan", "built": "green"}.get(event, "")
+            style = {
+                "failed": "red",
+                "blocked": "yellow",
+                "published": "green",
+                "already published": "cyan",
+                "built": "green",
+            }.get(event, "")
             if event in _DONE:
-                text = redact(f"{package}: {event}" + (f": {detail}" if detail else ""), self.secrets)
+                text = redact(
+                    f"{package}: {event}" + (f": {detail}" if detail else ""), self.secrets
+                )
                 # Text, not markup: messages hold brackets ("[project]") that rich would eat.
                 self.console.print(self._text(text, style=style), highlight=False)
                 if self.task is not None:

@@ -97,7 +97,11 @@ class SnapshotReport:
             "ok": self.ok,
             "registry": None
             if self.registry is None
-            else {"kind": self.registry.kind, "index_url": self.registry.index_url, "origin": self.registry.origin},
+            else {
+                "kind": self.registry.kind,
+                "index_url": self.registry.index_url,
+                "origin": self.registry.origin,
+            },
             "packages": [
                 {
                     "name": p.name,
@@ -119,7 +123,12 @@ class SnapshotReport:
 def _build_env(options: SnapshotOptions) -> dict[str, str]:
     env = dict(os.environ)
     # Credentials are for the registry client only: never hand them to a build backend.
-    for name in ("GITLAB_PYPI_PASSWORD", "MONOREPO_REPOSITORY_PASSWORD", "CI_JOB_TOKEN", "TWINE_PASSWORD"):
+    for name in (
+        "GITLAB_PYPI_PASSWORD",
+        "MONOREPO_REPOSITORY_PASSWORD",
+        "CI_JOB_TOKEN",
+        "TWINE_PASSWORD",
+    ):
         env.pop(name, None)
     env["PIP_CONFIG_FILE"] = os.devnull
     env["UV_NO_CONFIG"] = "1"
@@ -128,7 +137,9 @@ def _build_env(options: SnapshotOptions) -> dict[str, str]:
     return env
 
 
-def run_snapshot(config: Config, plan: Plan, options: SnapshotOptions, progress: Progress) -> SnapshotReport:
+def run_snapshot(
+    config: Config, plan: Plan, options: SnapshotOptions, progress: Progress
+) -> SnapshotReport:
     """Stage, build, verify and upload every package of *plan* (see the module docstring)."""
     root = config.root
     state = config.state_dir
@@ -142,7 +153,7 @@ def run_snapshot(config: Config, plan: Plan, options: SnapshotOptions, progress:
     for planned in plan.packages:
         try:
             source = stage_package(root, planned, staging)
-        except Exception as exc:  # noqa: BLE001 - one package's staging error must not stop the rest
+        except Exception as exc:
             failures[planned.name] = f"staging failed: {exc}"
             progress.event(planned.name, "failed", failures[planned.name])
             continue
@@ -168,7 +179,11 @@ def run_snapshot(config: Config, plan: Plan, options: SnapshotOptions, progress:
             failures[planned.name] = result.error or "build failed"
             continue
         files = (result.sdist, result.wheel)
-        problems = [p for f in files for p in verify_distribution(f, planned.name, planned.version, _pins(plan, planned))]
+        problems = [
+            p
+            for f in files
+            for p in verify_distribution(f, planned.name, planned.version, _pins(plan, planned))
+        ]
         problems += twine_check(files)
         if problems:
             failures[planned.name] = "verification failed: " + "; ".join(problems)
@@ -181,14 +196,20 @@ def run_snapshot(config: Config, plan: Plan, options: SnapshotOptions, progress:
     progress.phase("upload" if not options.dry_run else "verify", len(plan.packages))
     for planned in plan.packages:
         name = planned.name
-        files = built.get(name, ())
-        names = tuple(f.name for f in files)
-        blocker = next((d for d in planned.internal if d in outcomes and not outcomes[d].outcome.ok), None)
+        package_files: tuple[Path, ...] = built.get(name, ())
+        names = tuple(f.name for f in package_files)
+        blocker = next(
+            (d for d in planned.internal if d in outcomes and not outcomes[d].outcome.ok), None
+        )
         if name in failures:
-            outcomes[name] = PackageOutcome(name, planned.version, Outcome.FAILED, names, failures[name])
+            outcomes[name] = PackageOutcome(
+                name, planned.version, Outcome.FAILED, names, failures[name]
+            )
         elif blocker is not None:
             reason = f"not uploaded: it depends on {blocker}, which {outcomes[blocker].outcome}"
-            outcomes[name] = PackageOutcome(name, planned.version, Outcome.BLOCKED, names, reason, blocker)
+            outcomes[name] = PackageOutcome(
+                name, planned.version, Outcome.BLOCKED, names, reason, blocker
+            )
         elif options.dry_run or options.registry is None:
             outcomes[name] = PackageOutcome(name, planned.version, Outcome.BUILT, names)
         elif auth_failure is not None:
@@ -196,7 +217,7 @@ def run_snapshot(config: Config, plan: Plan, options: SnapshotOptions, progress:
             outcomes[name] = PackageOutcome(name, planned.version, Outcome.FAILED, names, reason)
         else:
             progress.event(name, "uploading")
-            results_up = publish_files(options.registry, name, files, options.retry)
+            results_up = publish_files(options.registry, name, package_files, options.retry)
             outcomes[name] = _upload_outcome(planned, names, results_up)
             if any(r.status is FileStatus.AUTH_FAILED for r in results_up):
                 auth_failure = name
@@ -212,7 +233,9 @@ def run_snapshot(config: Config, plan: Plan, options: SnapshotOptions, progress:
     return SnapshotReport(plan, options.registry, cleaned, dist_dir)
 
 
-def _verify(plan: Plan, options: SnapshotOptions, outcomes: dict[str, PackageOutcome], progress: Progress) -> None:
+def _verify(
+    plan: Plan, options: SnapshotOptions, outcomes: dict[str, PackageOutcome], progress: Progress
+) -> None:
     """Install every published package by version in a fresh venv; record the verdicts."""
     assert options.registry is not None
     todo = [
@@ -226,10 +249,16 @@ def _verify(plan: Plan, options: SnapshotOptions, outcomes: dict[str, PackageOut
         todo,
         jobs=options.jobs,
         extra_index_url=options.verify_extra_index_url,
-        on_done=lambda c: progress.event(c.name, "install check passed" if c.ok else "install check failed", "" if c.ok else f"{c.step}: {c.message}"),
+        on_done=lambda c: progress.event(
+            c.name,
+            "install check passed" if c.ok else "install check failed",
+            "" if c.ok else f"{c.step}: {c.message}",
+        ),
     )
     for check in checks:
-        outcomes[check.name] = replace(outcomes[check.name], verified=check.ok, verification=f"{check.step}: {check.message}")
+        outcomes[check.name] = replace(
+            outcomes[check.name], verified=check.ok, verification=f"{check.step}: {check.message}"
+        )
 
 
 def _build_request(planned: PlannedPackage, source: Path) -> BuildRequest:
@@ -251,8 +280,12 @@ def _pins(plan: Plan, planned: PlannedPackage) -> dict[str, str]:
     return {name: versions[name] for name in planned.internal}
 
 
-def _upload_outcome(planned: PlannedPackage, names: tuple[str, ...], results: Sequence[FileOutcome]) -> PackageOutcome:
-    bad = [r for r in results if r.status not in (FileStatus.UPLOADED, FileStatus.ALREADY_PUBLISHED)]
+def _upload_outcome(
+    planned: PlannedPackage, names: tuple[str, ...], results: Sequence[FileOutcome]
+) -> PackageOutcome:
+    bad = [
+        r for r in results if r.status not in (FileStatus.UPLOADED, FileStatus.ALREADY_PUBLISHED)
+    ]
     if bad or len(results) < len(names):
         reason = "; ".join(r.message for r in bad) or "not every file was uploaded"
         return PackageOutcome(planned.name, planned.version, Outcome.FAILED, names, reason)
@@ -270,7 +303,10 @@ def render_summary(report: SnapshotReport) -> str:
             outcome += ", install ok" if p.verified else ", INSTALL FAILED"
         rows.append((p.name, p.version, outcome, ", ".join(p.files) or "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = [f"{r[0].ljust(widths[0])}  {r[1].ljust(widths[1])}  {r[2].ljust(widths[2])}  {r[3]}".rstrip() for r in rows]
+    lines = [
+        f"{r[0].ljust(widths[0])}  {r[1].ljust(widths[1])}  {r[2].ljust(widths[2])}  {r[3]}".rstrip()
+        for r in rows
+    ]
     lines.insert(1, "-" * max(len(line) for line in lines))
     for p in report.packages:
         if p.reason:

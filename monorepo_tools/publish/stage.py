@@ -20,7 +20,21 @@ from ..rewrite import rewrite_pyproject
 
 __all__ = ["stage_package", "tracked_files"]
 
-_JUNK = {".git", ".hg", "__pycache__", ".venv", "venv", ".nox", ".tox", "build", "dist", ".monorepo", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+_JUNK = {
+    ".git",
+    ".hg",
+    "__pycache__",
+    ".venv",
+    "venv",
+    ".nox",
+    ".tox",
+    "build",
+    "dist",
+    ".monorepo",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+}
 
 
 def tracked_files(root: Path, folder: str) -> list[str] | None:
@@ -63,7 +77,9 @@ def stage_package(root: Path, planned: PlannedPackage, staging_root: Path) -> Pa
         shutil.copy2(src, dst)
     pyproject = target / "pyproject.toml"
     if not pyproject.is_file():
-        raise PublishError(f"{planned.pyproject}: not tracked by git, so it cannot be staged; commit it (git add {planned.pyproject})")
+        raise PublishError(
+            f"{planned.pyproject}: not tracked by git, so it cannot be staged; commit it (git add {planned.pyproject})"
+        )
     text = pyproject.read_text(encoding="utf-8")
     try:
         rewritten = rewrite_pyproject(text, planned.version, dict(planned.rewrites))

@@ -79,7 +79,12 @@ def _make_venv(path: Path) -> Path:
     uv = shutil.which("uv")
     env = {**os.environ, "UV_NO_CONFIG": "1"}
     if uv:
-        subprocess.run([uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(path)], check=True, capture_output=True, env=env)
+        subprocess.run(
+            [uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(path)],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
     else:
         subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, capture_output=True)
     return path / ("Scripts" if os.name == "nt" else "bin") / "python"
@@ -98,28 +103,73 @@ def _check_one(
     try:
         python = _make_venv(venv)
     except (OSError, subprocess.CalledProcessError) as exc:
-        return InstallCheck(name, version, False, "venv", f"could not create a virtual environment: {exc}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "GITLAB_PYPI_PASSWORD", "MONOREPO_REPOSITORY_PASSWORD", "CI_JOB_TOKEN"))}
+        return InstallCheck(
+            name, version, False, "venv", f"could not create a virtual environment: {exc}"
+        )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            ("PIP_", "GITLAB_PYPI_PASSWORD", "MONOREPO_REPOSITORY_PASSWORD", "CI_JOB_TOKEN")
+        )
+    }
     # The index (with credentials) travels in the environment: never on a command line.
-    env.update(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=_index_with_credentials(registry), PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
+    env.update(
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_INDEX_URL=_index_with_credentials(registry),
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PIP_NO_INPUT="1",
+    )
     if extra_index_url:
         env["PIP_EXTRA_INDEX_URL"] = extra_index_url
-    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"{name}=={version}"], capture_output=True, text=True, env=env)
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", f"{name}=={version}"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if install.returncode != 0:
         tail = "\n".join((install.stderr or install.stdout).strip().splitlines()[-6:])
-        return InstallCheck(name, version, False, "install", redact(f"pip install {name}=={version} from {registry.index_url} failed:\n{tail}", secrets))
+        return InstallCheck(
+            name,
+            version,
+            False,
+            "install",
+            redact(
+                f"pip install {name}=={version} from {registry.index_url} failed:\n{tail}", secrets
+            ),
+        )
     expected = {name: version, **pins}
-    probe = subprocess.run([str(python), "-c", _PROBE, name, json.dumps(expected)], capture_output=True, text=True, env={k: v for k, v in env.items() if k != "PIP_INDEX_URL"})
+    probe = subprocess.run(
+        [str(python), "-c", _PROBE, name, json.dumps(expected)],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in env.items() if k != "PIP_INDEX_URL"},
+    )
     if probe.returncode != 0:
-        return InstallCheck(name, version, False, "import", redact(probe.stderr.strip()[-800:], secrets))
+        return InstallCheck(
+            name, version, False, "import", redact(probe.stderr.strip()[-800:], secrets)
+        )
     found = json.loads(probe.stdout)
     if found["errors"]:
         return InstallCheck(name, version, False, "import", "; ".join(found["errors"]))
-    wrong = [f"{dist} {found['versions'].get(dist)} (expected {want})" for dist, want in expected.items() if found["versions"].get(dist) != want]
+    wrong = [
+        f"{dist} {found['versions'].get(dist)} (expected {want})"
+        for dist, want in expected.items()
+        if found["versions"].get(dist) != want
+    ]
     if wrong:
-        return InstallCheck(name, version, False, "version", "installed versions differ from the snapshot: " + ", ".join(wrong))
+        return InstallCheck(
+            name,
+            version,
+            False,
+            "version",
+            "installed versions differ from the snapshot: " + ", ".join(wrong),
+        )
     modules = ", ".join(found["modules"]) or "no top-level module"
-    return InstallCheck(name, version, True, "passed", f"installed with its pins; imported {modules}")
+    return InstallCheck(
+        name, version, True, "passed", f"installed with its pins; imported {modules}"
+    )
 
 
 def verify_installs(

@@ -113,7 +113,9 @@ def _github(summary: CheckSummary) -> str:
     if summary.findings:
         lines.append(f"monorepo check: {len(summary.findings)} finding(s)")
     else:
-        lines.append(f"monorepo check: ok, {summary.packages} packages ({summary.publishable} publishable)")
+        lines.append(
+            f"monorepo check: ok, {summary.packages} packages ({summary.publishable} publishable)"
+        )
     return "\n".join(lines) + "\n"
 
 

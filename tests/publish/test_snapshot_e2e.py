@@ -57,7 +57,11 @@ class Runner:
         self.registry = registry
 
     def env(self, password: str | None = None, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITLAB_", "CI", "GITHUB_", "MONOREPO_", "TWINE_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("GITLAB_", "CI", "GITHUB_", "MONOREPO_", "TWINE_"))
+        }
         env.update(
             PYTHONPATH=str(REPO),
             PIP_CONFIG_FILE=os.devnull,
@@ -70,7 +74,9 @@ class Runner:
         env.update(extra)
         return env
 
-    def __call__(self, root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, root: Path, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "monorepo_tools", *args, "--root", str(root)],
             capture_output=True,
@@ -91,7 +97,11 @@ def fresh_venv(tmp_path: Path) -> Callable[[], Path]:
         venv = tmp_path / f"venv-{next(_ids)}"
         uv = shutil.which("uv")
         if uv:
-            subprocess.run([uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(venv)], check=True, env={**os.environ, "UV_NO_CONFIG": "1"})
+            subprocess.run(
+                [uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(venv)],
+                check=True,
+                env={**os.environ, "UV_NO_CONFIG": "1"},
+            )
         else:
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         return venv / "bin" / "python"
@@ -100,7 +110,11 @@ def fresh_venv(tmp_path: Path) -> Callable[[], Path]:
 
 
 def server_files(registry: Any) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in Path(registry.packages_dir).rglob("*") if p.is_file() and not p.name.startswith(".")}
+    return {
+        p.name: p.read_bytes()
+        for p in Path(registry.packages_dir).rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
 def summary(path: Path) -> dict[str, Any]:
@@ -137,20 +151,39 @@ def test_snapshot_publishes_in_order_and_pip_installs_the_pinned_set(
     registry = run.registry
     python = fresh_venv()
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--isolated", "--quiet", "--index-url", registry.authenticated_index_url, f"gamma=={versions['gamma']}"],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--isolated",
+            "--quiet",
+            "--index-url",
+            registry.authenticated_index_url,
+            f"gamma=={versions['gamma']}",
+        ],
         check=True,
         capture_output=True,
         text=True,
     )
     for name in ("gamma", "beta", "alpha"):
-        printed = subprocess.run([str(python), "-c", f"import {name}; print({name}.__version__)"], capture_output=True, text=True, check=True).stdout.strip()
+        printed = subprocess.run(
+            [str(python), "-c", f"import {name}; print({name}.__version__)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         assert printed == versions[name]
     # The installer pulled the internal dependencies at exactly the same snapshot.
-    pinned = subprocess.run([str(python), "-m", "pip", "show", "gamma"], capture_output=True, text=True, check=True).stdout
+    pinned = subprocess.run(
+        [str(python), "-m", "pip", "show", "gamma"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Requires: alpha, beta" in pinned
 
 
-def test_same_snapshot_id_again_is_already_published(repo: Path, run: Runner, snapshot_id: str, tmp_path: Path) -> None:
+def test_same_snapshot_id_again_is_already_published(
+    repo: Path, run: Runner, snapshot_id: str, tmp_path: Path
+) -> None:
     first = run(repo, "snapshot", "--snapshot-id", snapshot_id)
     assert first.returncode == 0, first.stdout + first.stderr
     files_before = server_files(run.registry)
@@ -173,7 +206,9 @@ def test_changed_content_with_the_same_id_is_a_conflict_and_nothing_is_overwritt
     assert result.returncode == 1
     outcomes = {p["name"]: p for p in summary(report)["packages"]}
     assert outcomes["alpha"]["outcome"] == "failed"
-    assert "snapshot id" in outcomes["alpha"]["reason"].lower()  # the spec's advice: rerun so the id changes
+    assert (
+        "snapshot id" in outcomes["alpha"]["reason"].lower()
+    )  # the spec's advice: rerun so the id changes
     assert outcomes["beta"]["outcome"] == "blocked" and outcomes["beta"]["blocked_by"] == "alpha"
     assert outcomes["delta"]["outcome"] == "already published"
     assert server_files(run.registry) == files_before
@@ -185,7 +220,15 @@ def test_wrong_password_says_what_to_set_uploads_nothing_and_never_prints_it(
     secret = "wrong-Pa55word-that-must-not-leak"
     files_before = server_files(run.registry)
     report = tmp_path / "auth.json"
-    result = run(repo, "snapshot", "--snapshot-id", snapshot_id, "--summary-json", str(report), env=run.env(password=secret))
+    result = run(
+        repo,
+        "snapshot",
+        "--snapshot-id",
+        snapshot_id,
+        "--summary-json",
+        str(report),
+        env=run.env(password=secret),
+    )
     assert result.returncode == 1
     output = result.stdout + result.stderr + report.read_text()
     assert secret not in output
@@ -196,12 +239,25 @@ def test_wrong_password_says_what_to_set_uploads_nothing_and_never_prints_it(
     assert outcomes == {"alpha": "failed", "delta": "failed", "beta": "blocked", "gamma": "blocked"}
 
 
-def test_registry_down_retries_then_fails_clearly(repo: Path, run: Runner, snapshot_id: str, tmp_path: Path) -> None:
+def test_registry_down_retries_then_fails_clearly(
+    repo: Path, run: Runner, snapshot_id: str, tmp_path: Path
+) -> None:
     registry = run.registry
     registry.stop()
     try:
         report = tmp_path / "down.json"
-        result = run(repo, "snapshot", "--snapshot-id", snapshot_id, "--upload-retries", "2", "--upload-backoff-seconds", "0.05", "--summary-json", str(report))
+        result = run(
+            repo,
+            "snapshot",
+            "--snapshot-id",
+            snapshot_id,
+            "--upload-retries",
+            "2",
+            "--upload-backoff-seconds",
+            "0.05",
+            "--summary-json",
+            str(report),
+        )
     finally:
         registry.start()
     assert result.returncode == 1
@@ -221,7 +277,10 @@ def test_a_failing_build_blocks_its_dependents_and_the_rest_still_publishes(
         "def build_wheel(*args, **kwargs):\n    raise RuntimeError('this backend always fails')\n"
     )
     text = (beta / "pyproject.toml").read_text()
-    text = text.replace('requires = ["hatchling"]\nbuild-backend = "hatchling.build"', 'requires = []\nbuild-backend = "failing_backend"\nbackend-path = ["."]')
+    text = text.replace(
+        'requires = ["hatchling"]\nbuild-backend = "hatchling.build"',
+        'requires = []\nbuild-backend = "failing_backend"\nbackend-path = ["."]',
+    )
     (beta / "pyproject.toml").write_text(text)
     before = tree_digest(repo)
     report = tmp_path / "build.json"
@@ -239,18 +298,26 @@ def test_a_failing_build_blocks_its_dependents_and_the_rest_still_publishes(
     assert not any(n.startswith(("gamma", "beta")) and snapshot_id in n for n in names)
 
 
-def test_dry_run_builds_and_checks_but_uploads_nothing(repo: Path, run: Runner, snapshot_id: str, tmp_path: Path) -> None:
+def test_dry_run_builds_and_checks_but_uploads_nothing(
+    repo: Path, run: Runner, snapshot_id: str, tmp_path: Path
+) -> None:
     files_before = server_files(run.registry)
     report = tmp_path / "dry.json"
-    result = run(repo, "snapshot", "--snapshot-id", snapshot_id, "--dry-run", "--summary-json", str(report))
+    result = run(
+        repo, "snapshot", "--snapshot-id", snapshot_id, "--dry-run", "--summary-json", str(report)
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert {p["outcome"] for p in summary(report)["packages"]} == {"built"}
     assert server_files(run.registry) == files_before
 
 
-def test_plan_and_snapshot_refuse_a_workspace_with_findings(repo: Path, run: Runner, snapshot_id: str) -> None:
+def test_plan_and_snapshot_refuse_a_workspace_with_findings(
+    repo: Path, run: Runner, snapshot_id: str
+) -> None:
     gamma = repo / "packages" / "gamma" / "pyproject.toml"
-    gamma.write_text(gamma.read_text().replace('"Alpha>=1.0",', '"Alpha>=1.0",\n  "tool-internal",'))
+    gamma.write_text(
+        gamma.read_text().replace('"Alpha>=1.0",', '"Alpha>=1.0",\n  "tool-internal",')
+    )
     checked = run(repo, "check")
     planned = run(repo, "plan", "--snapshot-id", snapshot_id)
     published = run(repo, "snapshot", "--snapshot-id", snapshot_id)
@@ -260,30 +327,56 @@ def test_plan_and_snapshot_refuse_a_workspace_with_findings(repo: Path, run: Run
     assert not (repo / ".monorepo" / "dist").exists()  # nothing was built
 
 
-def test_in_ci_without_a_registry_it_is_a_configuration_error(repo: Path, run: Runner, snapshot_id: str) -> None:
-    env = {k: v for k, v in run.env().items() if not k.startswith("MONOREPO_REPOSITORY") and k != "MONOREPO_INDEX_URL"}
+def test_in_ci_without_a_registry_it_is_a_configuration_error(
+    repo: Path, run: Runner, snapshot_id: str
+) -> None:
+    env = {
+        k: v
+        for k, v in run.env().items()
+        if not k.startswith("MONOREPO_REPOSITORY") and k != "MONOREPO_INDEX_URL"
+    }
     env["CI"] = "true"
     result = run(repo, "snapshot", "--snapshot-id", snapshot_id, env=env)
     assert result.returncode == 2
-    for variable in ("GITLAB_PYPI_PROJECT_ID", "GITLAB_PYPI_USERNAME", "GITLAB_PYPI_PASSWORD", "MONOREPO_REPOSITORY_URL"):
+    for variable in (
+        "GITLAB_PYPI_PROJECT_ID",
+        "GITLAB_PYPI_USERNAME",
+        "GITLAB_PYPI_PASSWORD",
+        "MONOREPO_REPOSITORY_URL",
+    ):
         assert variable in result.stderr
 
 
 def test_embedded_default_index_is_installable_with_pip(
     repo: Path, run: Runner, snapshot_id: str, fresh_venv: Callable[[], Path]
 ) -> None:
-    env = {k: v for k, v in run.env().items() if not k.startswith("MONOREPO_REPOSITORY") and k != "MONOREPO_INDEX_URL"}
+    env = {
+        k: v
+        for k, v in run.env().items()
+        if not k.startswith("MONOREPO_REPOSITORY") and k != "MONOREPO_INDEX_URL"
+    }
     before = tree_digest(repo)
     result = run(repo, "snapshot", "--snapshot-id", snapshot_id, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert tree_digest(repo) == before
     index = repo / ".monorepo" / "index"
     assert (index / "simple" / "index.html").is_file()
-    line = next(x.strip() for x in result.stdout.splitlines() if x.strip().startswith("pip install --index-url file://"))
+    line = next(
+        x.strip()
+        for x in result.stdout.splitlines()
+        if x.strip().startswith("pip install --index-url file://")
+    )
     python = fresh_venv()
     args = line.split()[2:]  # drop "pip install"
-    subprocess.run([str(python), "-m", "pip", "install", "--isolated", "--quiet", *args], check=True)
-    printed = subprocess.run([str(python), "-c", "import gamma, alpha; print(gamma.__version__, alpha.__version__)"], capture_output=True, text=True, check=True).stdout.split()
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--isolated", "--quiet", *args], check=True
+    )
+    printed = subprocess.run(
+        [str(python), "-c", "import gamma, alpha; print(gamma.__version__, alpha.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert printed == [f"2.0.0.dev{snapshot_id}", f"1.0.0.dev{snapshot_id}"]
     # The state folder ignores itself, so git never sees the index.
     assert (repo / ".monorepo" / ".gitignore").read_text().strip().endswith("*")
