@@ -25,7 +25,6 @@ os.environ["UV_NO_CONFIG"] = "1"
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["check", "tests"]
-nox.options.reuse_venv = "yes"
 
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 GRAPH_DIR = ROOT / ".monorepo" / "graph"  # ignored by git (the folder ignores itself)
