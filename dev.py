@@ -25,7 +25,9 @@ TOOLS = ["nox>=2025.2.9", "uv>=0.5"]
 
 def _hermetic_env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PIP_CONFIG_FILE"] = os.devnull  # ignore /etc/pip.conf, ~/.config/pip/pip.conf
+    # Ignore /etc/pip.conf and ~/.config/pip/pip.conf (extra indexes, find-links), but keep the
+    # machine's trust settings (PIP_CERT, SSL_CERT_FILE): pip's --isolated would drop those too.
+    env["PIP_CONFIG_FILE"] = os.devnull
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["UV_NO_CONFIG"] = "1"  # ignore uv.toml files outside the project
     for name in (
@@ -68,7 +70,7 @@ def ensure_venv(env: dict[str, str]) -> None:
     else:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True, env=env)
         subprocess.run(
-            [str(_bin("python")), "-m", "pip", "install", "--isolated", "--quiet", "uv>=0.5"],
+            [str(_bin("python")), "-m", "pip", "install", "--quiet", "uv>=0.5"],
             check=True,
             env=env,
         )

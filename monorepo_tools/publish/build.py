@@ -7,7 +7,7 @@ milliseconds. So:
 * **One build environment per distinct requirement set.** The sorted ``[build-system].requires``
   (plus whatever ``get_requires_for_build_*`` asks for that is not already there) is hashed with
   the Python version into a key; the environment ``<cache_dir>/<key>`` is created once with
-  ``uv venv`` + ``uv pip install`` (``python -m venv`` + ``pip install --isolated`` when ``uv``
+  ``uv venv`` + ``uv pip install`` (``python -m venv`` + ``pip install`` (hermetic environment, see ``_env``) when ``uv``
   is missing), never reading the machine's pip/uv configuration, and kept for later runs. A
   marker file written last says it is complete; anything else found there is rebuilt.
 * **Long-lived workers for stateless backends.** For ``hatchling.build``, ``flit_core.buildapi``,
@@ -50,6 +50,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from .._env import hermetic_env
 from .._io import write_atomic
 from ..errors import PublishError
 
@@ -226,9 +227,8 @@ def _intact(path: Path, requires: tuple[str, ...]) -> bool:
 
 
 def _installer_env(env: Mapping[str, str] | None) -> dict[str, str]:
-    environ = dict(os.environ if env is None else env)
-    environ["UV_NO_CONFIG"] = "1"  # never the machine's uv.toml
-    environ["PIP_CONFIG_FILE"] = os.devnull  # belt and braces: pip also runs with --isolated
+    # No config files or index settings of the machine; its trust settings stay (see _env).
+    environ = hermetic_env(os.environ if env is None else env)
     environ.pop("VIRTUAL_ENV", None)
     environ.pop("PYTHONHOME", None)
     return environ
@@ -309,7 +309,7 @@ def ensure_build_env(
             installer = "pip"
             steps = [([sys.executable, "-m", "venv", str(path)], "python -m venv")]
             if normalized:
-                pip = [python, "-m", "pip", "install", "--isolated", "--disable-pip-version-check"]
+                pip = [python, "-m", "pip", "install", "--disable-pip-version-check"]
                 steps.append(([*pip, "--no-input", "--", *normalized], "pip"))
         output: list[str] = []
         try:

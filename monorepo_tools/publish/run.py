@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .._env import hermetic_env
 from .._io import write_atomic
 from ..config import Config
 from ..plan import Plan, PlannedPackage
@@ -121,7 +122,7 @@ class SnapshotReport:
 
 
 def _build_env(options: SnapshotOptions) -> dict[str, str]:
-    env = dict(os.environ)
+    env = hermetic_env()
     # Credentials are for the registry client only: never hand them to a build backend.
     for name in (
         "GITLAB_PYPI_PASSWORD",
@@ -130,8 +131,6 @@ def _build_env(options: SnapshotOptions) -> dict[str, str]:
         "TWINE_PASSWORD",
     ):
         env.pop(name, None)
-    env["PIP_CONFIG_FILE"] = os.devnull
-    env["UV_NO_CONFIG"] = "1"
     if options.source_date_epoch:
         env.setdefault("SOURCE_DATE_EPOCH", options.source_date_epoch)
     return env

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from .._env import hermetic_env
 from .redact import redact
 from .registry import Registry
 
@@ -108,18 +109,17 @@ def _check_one(
         )
     env = {
         k: v
-        for k, v in os.environ.items()
-        if not k.startswith(
-            ("PIP_", "GITLAB_PYPI_PASSWORD", "MONOREPO_REPOSITORY_PASSWORD", "CI_JOB_TOKEN")
+        for k, v in hermetic_env().items()
+        if k
+        not in (
+            "GITLAB_PYPI_PASSWORD",
+            "MONOREPO_REPOSITORY_PASSWORD",
+            "CI_JOB_TOKEN",
+            "TWINE_PASSWORD",
         )
     }
     # The index (with credentials) travels in the environment: never on a command line.
-    env.update(
-        PIP_CONFIG_FILE=os.devnull,
-        PIP_INDEX_URL=_index_with_credentials(registry),
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
-        PIP_NO_INPUT="1",
-    )
+    env.update(PIP_INDEX_URL=_index_with_credentials(registry), PIP_NO_INPUT="1")
     if extra_index_url:
         env["PIP_EXTRA_INDEX_URL"] = extra_index_url
     install = subprocess.run(

@@ -24,6 +24,8 @@ from .redact import redact, redact_url, url_secrets
 from .requirements import canonical_name, parse_requirement
 from .workspace import Venv, Workspace
 
+_TRUST_VARIABLES = ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+
 __all__ = [
     "DEFAULT_INCLUDE_PACKAGES",
     "INDEX_PASSWORD_VAR",
@@ -182,6 +184,11 @@ def install_pip(
     secrets = [*secrets, *url_secrets(index_url or ""), *(s for u in extra_index_urls for s in url_secrets(u))]
     argv = [str(venv.python), "-m", "pip", "install", "--isolated", "--disable-pip-version-check",
             "--no-input", "--progress-bar", "off"]
+    # --isolated drops the machine's trust settings with its config: pass the CA bundle on
+    # (behind a TLS-inspecting proxy nothing installs without it; it is not a secret).
+    cert = next((os.environ[v] for v in _TRUST_VARIABLES if os.path.isfile(os.environ.get(v, ""))), None)
+    if cert:
+        argv += ["--cert", cert]
     if no_index:
         argv.append("--no-index")
     elif index_url:
