@@ -380,3 +380,41 @@ def test_embedded_default_index_is_installable_with_pip(
     assert printed == [f"2.0.0.dev{snapshot_id}", f"1.0.0.dev{snapshot_id}"]
     # The state folder ignores itself, so git never sees the index.
     assert (repo / ".monorepo" / ".gitignore").read_text().strip().endswith("*")
+
+
+def test_verify_installs_every_package_by_version_in_a_fresh_venv(
+    repo: Path, run: Runner, snapshot_id: str, tmp_path: Path
+) -> None:
+    report = tmp_path / "verify.json"
+    result = run(
+        repo, "snapshot", "--snapshot-id", snapshot_id, "--verify", "--summary-json", str(report)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    packages = summary(report)["packages"]
+    assert [p["verified"] for p in packages] == [True, True, True, True]
+    assert all("installed with its pins" in p["verification"] for p in packages)
+    assert "install ok" in result.stdout
+    assert run.registry.password not in result.stdout + result.stderr + report.read_text()
+
+
+def test_verify_fails_the_snapshot_when_a_package_needs_more_than_its_pins(
+    repo: Path, run: Runner, snapshot_id: str, tmp_path: Path
+) -> None:
+    # delta now needs a third-party distribution the registry does not have (no fallback).
+    delta = repo / "packages" / "delta" / "pyproject.toml"
+    delta.write_text(
+        delta.read_text().replace(
+            "dependencies = []", 'dependencies = ["no-such-dependency-xyz>=1"]'
+        )
+    )
+    report = tmp_path / "verify-fail.json"
+    result = run(
+        repo, "snapshot", "--snapshot-id", snapshot_id, "--verify", "--summary-json", str(report)
+    )
+    assert result.returncode == 1
+    outcomes = {p["name"]: p for p in summary(report)["packages"]}
+    assert outcomes["delta"]["outcome"] == "published" and outcomes["delta"]["verified"] is False
+    assert outcomes["delta"]["verification"].startswith("install:")
+    assert "no-such-dependency-xyz" in outcomes["delta"]["verification"]
+    assert outcomes["gamma"]["verified"] is True
+    assert "delta: install check failed at install" in result.stdout
