@@ -124,34 +124,16 @@ def _publish_sessions(name: str) -> None:
         }
     )
 
-    def build(session: nox.Session) -> None:
+    def snapshot_one(session: nox.Session, *extra: str) -> None:
         _install_tool(session)
-        session.run(
-            "monorepo",
-            "snapshot",
-            "--root",
-            str(ROOT),
-            "--package",
-            name,
-            "--snapshot-id",
-            SNAPSHOT_ID,
-            "--dry-run",
-            *session.posargs,
-        )
+        args = ["--root", str(ROOT), "--package", name, "--snapshot-id", SNAPSHOT_ID]
+        session.run("monorepo", "snapshot", *args, *extra, *session.posargs)
+
+    def build(session: nox.Session) -> None:
+        snapshot_one(session, "--dry-run")
 
     def publish(session: nox.Session) -> None:
-        _install_tool(session)
-        session.run(
-            "monorepo",
-            "snapshot",
-            "--root",
-            str(ROOT),
-            "--package",
-            name,
-            "--snapshot-id",
-            SNAPSHOT_ID,
-            *session.posargs,
-        )
+        snapshot_one(session)
 
     build.__doc__ = f"Stage, build and verify {name} ({package.status}) at the shared snapshot id."
     publish.__doc__ = (

@@ -45,13 +45,18 @@ class PlannedPackage:
     dependencies: tuple[str, ...]  # [project].dependencies as published
     optional_dependencies: tuple[tuple[str, tuple[str, ...]], ...]  # (extra, requirements)
     rewrites: tuple[tuple[str, str], ...]  # (as written, as published) for monorepo requirements
-    internal: tuple[str, ...]  # monorepo packages it depends on (runtime/optional), sorted
+    pins: tuple[tuple[str, str], ...]  # (monorepo package it depends on, its snapshot version)
     build_requires: tuple[str, ...]
     build_backend: str | None
 
     @property
     def pyproject(self) -> str:
         return f"{self.path}/pyproject.toml"
+
+    @property
+    def internal(self) -> tuple[str, ...]:
+        """The monorepo packages it depends on (runtime/optional), sorted."""
+        return tuple(name for name, _ in self.pins)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +126,7 @@ def make_plan(result: CheckResult, snapshot: SnapshotId) -> Plan:
                     (extra, tuple(reqs)) for extra, reqs in optional.items()
                 ),
                 rewrites=tuple(rewrites),
-                internal=tuple(sorted(internal)),
+                pins=tuple((dep, versions[dep]) for dep in sorted(internal)),
                 build_requires=package.build_requires,
                 build_backend=package.build_backend,
             )

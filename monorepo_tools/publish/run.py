@@ -181,7 +181,7 @@ def run_snapshot(
         problems = [
             p
             for f in files
-            for p in verify_distribution(f, planned.name, planned.version, _pins(plan, planned))
+            for p in verify_distribution(f, planned.name, planned.version, _pins(planned))
         ]
         problems += twine_check(files)
         if problems:
@@ -238,7 +238,7 @@ def _verify(
     """Install every published package by version in a fresh venv; record the verdicts."""
     assert options.registry is not None
     todo = [
-        (p.name, p.version, _pins(plan, p))
+        (p.name, p.version, _pins(p))
         for p in plan.packages
         if outcomes[p.name].outcome in (Outcome.PUBLISHED, Outcome.ALREADY_PUBLISHED)
     ]
@@ -274,9 +274,9 @@ def _build_request(planned: PlannedPackage, source: Path) -> BuildRequest:
     )
 
 
-def _pins(plan: Plan, planned: PlannedPackage) -> dict[str, str]:
-    versions = plan.versions
-    return {name: versions[name] for name in planned.internal}
+def _pins(planned: PlannedPackage) -> dict[str, str]:
+    # From the package itself, not the plan: with --package the dependencies are not in it.
+    return dict(planned.pins)
 
 
 def _upload_outcome(

@@ -418,3 +418,35 @@ def test_verify_fails_the_snapshot_when_a_package_needs_more_than_its_pins(
     assert "no-such-dependency-xyz" in outcomes["delta"]["verification"]
     assert outcomes["gamma"]["verified"] is True
     assert "delta: install check failed at install" in result.stdout
+
+
+def test_one_package_at_a_time_in_dependency_order_as_nox_publish_sessions_do(
+    repo: Path, run: Runner, snapshot_id: str, tmp_path: Path
+) -> None:
+    unknown = run(repo, "snapshot", "--snapshot-id", snapshot_id, "--package", "gama")
+    assert unknown.returncode == 2 and "did you mean 'gamma'?" in unknown.stderr
+    internal = run(repo, "snapshot", "--snapshot-id", snapshot_id, "--package", "tool-internal")
+    assert internal.returncode == 2 and "never published" in internal.stderr
+    for name in ("alpha", "beta", "gamma"):
+        report = tmp_path / f"{name}.json"
+        result = run(
+            repo,
+            "snapshot",
+            "--snapshot-id",
+            snapshot_id,
+            "--package",
+            name,
+            "--verify",
+            "--summary-json",
+            str(report),
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        [package] = summary(report)["packages"]
+        assert (package["name"], package["outcome"], package["verified"]) == (
+            name,
+            "published",
+            True,
+        )
+    names = set(server_files(run.registry))
+    assert f"gamma-2.0.0.dev{snapshot_id}-py3-none-any.whl" in names
+    assert not any(n.startswith("delta") and snapshot_id in n for n in names)
