@@ -16,7 +16,16 @@ from .redact import redact
 
 __all__ = ["PlainProgress", "Progress", "RichProgress", "make_progress"]
 
-_DONE = {"built", "failed", "published", "already published", "blocked"}
+_DONE = {
+    "build done",
+    "built",
+    "failed",
+    "published",
+    "already published",
+    "blocked",
+    "install check passed",
+    "install check failed",
+}
 
 
 class Progress:

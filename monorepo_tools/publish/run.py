@@ -167,7 +167,10 @@ def run_snapshot(
         # Build environments are shared by every run under this root; MONOREPO_BUILD_ENV_DIR
         # lets several checkouts (or a test session) share one folder.
         cache_dir=Path(os.environ.get("MONOREPO_BUILD_ENV_DIR") or state / "build-envs"),
-        on_event=lambda name, event: progress.event(name, event),
+        # "built" is also a final outcome (--dry-run): the build step reports "build done".
+        on_event=lambda name, event: progress.event(
+            name, "build done" if event == "built" else event
+        ),
     )
     built: dict[str, tuple[Path, ...]] = {}
     for planned in plan.packages:
