@@ -77,7 +77,7 @@ def test_install_records_the_resolved_versions(installed: tuple) -> None:
     finished = log.of(InstallFinished)[0]
     assert finished.ok and finished.resolved == {"demo-pkg": "1.0"}
     pip_run = next(e for e in log.of(CommandOutput) if "pip" in e.argv)
-    assert {"--isolated", "--no-index", "--find-links"} <= set(pip_run.argv)
+    assert {"--no-index", "--find-links"} <= set(pip_run.argv)
     assert installed_versions(LocalExecutor(), venv, ["Demo_Pkg", "absent-pkg"], cwd=ws.path) == {"demo-pkg": "1.0"}
 
 
@@ -238,3 +238,17 @@ def test_index_status_tells_a_refused_index_from_a_missing_project(tmp_path: Pat
         assert index_status(registry.index_url, "x") == 401
     assert index_status("file:///tmp/simple", "x") is None
     assert index_status(good, "x", timeout=2) is None  # nothing answers any more
+
+
+def test_index_credentials_travel_in_the_environment_never_on_the_command_line(
+    installed: tuple, wheels: Path
+) -> None:
+    # An index that cannot answer: what matters is how pip was started, not what it found.
+    ws, venv, _ = installed
+    log = EventLog()
+    url = "http://ci:top-secret-pw@127.0.0.1:9/simple/"
+    result = install_pip(LocalExecutor(), ws, venv, ["demo-pkg==1.0"], index_url=url, find_links=[str(wheels)], emit=log)
+    pip_run = next(e for e in log.of(CommandOutput) if "pip" in e.argv)
+    assert not any("top-secret-pw" in arg or "127.0.0.1:9" in arg for arg in pip_run.argv)
+    assert result.ok  # found through --find-links, the unreachable index notwithstanding
+    assert "top-secret-pw" not in repr(log.events)

@@ -179,22 +179,24 @@ def install_pip(
     timeout: float = 900,
     emit: Callable[[Event], None] = _discard,
 ) -> InstallResult:
-    """``python -m pip install --isolated --index-url URL [--extra-index-url URL...] reqs`` in
-    *venv*, with ``PIP_CONFIG_FILE`` set to the null device and a scrubbed environment."""
+    """``python -m pip install reqs`` in *venv*, with a scrubbed environment and no pip config
+    file. The index URLs travel in ``PIP_INDEX_URL`` / ``PIP_EXTRA_INDEX_URL``, never on the
+    command line: they may carry credentials, and command lines are visible to every user."""
     secrets = [*secrets, *url_secrets(index_url or ""), *(s for u in extra_index_urls for s in url_secrets(u))]
-    argv = [str(venv.python), "-m", "pip", "install", "--isolated", "--disable-pip-version-check",
+    argv = [str(venv.python), "-m", "pip", "install", "--disable-pip-version-check",
             "--no-input", "--progress-bar", "off"]
-    # --isolated drops the machine's trust settings with its config: pass the CA bundle on
-    # (behind a TLS-inspecting proxy nothing installs without it; it is not a secret).
+    extra_env = dict(_PIP_ENV)
+    # The scrubbed environment has no trust settings: pass the machine's CA bundle on (behind a
+    # TLS-inspecting proxy nothing installs without it; it is not a secret).
     cert = next((os.environ[v] for v in _TRUST_VARIABLES if os.path.isfile(os.environ.get(v, ""))), None)
     if cert:
         argv += ["--cert", cert]
     if no_index:
         argv.append("--no-index")
     elif index_url:
-        argv += ["--index-url", index_url]
-    for url in extra_index_urls:
-        argv += ["--extra-index-url", url]
+        extra_env["PIP_INDEX_URL"] = index_url
+    if extra_index_urls:
+        extra_env["PIP_EXTRA_INDEX_URL"] = " ".join(extra_index_urls)
     for link in find_links:
         argv += ["--find-links", link]
     argv += list(requirements)
@@ -207,7 +209,7 @@ def install_pip(
             venv=str(venv.path),
         )
     )
-    env = scrubbed_env(exec_env, home=workspace.path, bin_dirs=[venv.bin_dir], extra=_PIP_ENV)
+    env = scrubbed_env(exec_env, home=workspace.path, bin_dirs=[venv.bin_dir], extra=extra_env)
     started = time.monotonic()
     done = run_command(executor, argv, cwd=workspace.path, env=env, timeout=timeout, emit=emit, secrets=secrets)
     return _finish("pip", done, executor, workspace, venv, requirements, env, started, secrets, emit, index_url)
