@@ -26,7 +26,7 @@ from .._env import hermetic_env
 from .redact import redact
 from .registry import Registry
 
-__all__ = ["InstallCheck", "verify_installs"]
+__all__ = ["InstallCheck", "make_venv", "verify_installs"]
 
 # Runs inside the fresh venv: stdlib only. Prints one JSON object.
 _PROBE = r"""
@@ -76,7 +76,8 @@ def _index_with_credentials(registry: Registry) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def _make_venv(path: Path) -> Path:
+def make_venv(path: Path) -> Path:
+    """A fresh venv with pip at *path* (``uv venv --seed``: 0.02 s; else ``python -m venv``); its python."""
     uv = shutil.which("uv")
     env = {**os.environ, "UV_NO_CONFIG": "1"}
     if uv:
@@ -102,7 +103,7 @@ def _check_one(
     secrets = registry.secrets
     venv = work / name
     try:
-        python = _make_venv(venv)
+        python = make_venv(venv)
     except (OSError, subprocess.CalledProcessError) as exc:
         return InstallCheck(
             name, version, False, "venv", f"could not create a virtual environment: {exc}"

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from monorepo_tools.publish.verify_install import make_venv
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "snapshot-repo"
 _ids = itertools.count(int(os.getpid()) * 1000 + 1)
@@ -94,17 +96,7 @@ def run(build_env_dir: Path, pypiserver: Any) -> Runner:
 @pytest.fixture
 def fresh_venv(tmp_path: Path) -> Callable[[], Path]:
     def make() -> Path:
-        venv = tmp_path / f"venv-{next(_ids)}"
-        uv = shutil.which("uv")
-        if uv:
-            subprocess.run(
-                [uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(venv)],
-                check=True,
-                env={**os.environ, "UV_NO_CONFIG": "1"},
-            )
-        else:
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        return venv / "bin" / "python"
+        return make_venv(tmp_path / f"venv-{next(_ids)}")
 
     return make
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from monorepo_tools.publish.verify_install import make_venv
+
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOT_ID = str(700_000 + os.getpid() % 100_000)
 
@@ -79,17 +81,7 @@ def published(pypiserver: Any, tmp_path_factory: pytest.TempPathFactory) -> dict
         "usertest",
     }
     assert all(p["verified"] for p in data["packages"])  # --verify: each installs by version
-    venv = work / "consumer"
-    uv = shutil.which("uv")
-    if uv:
-        subprocess.run(
-            [uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(venv)],
-            check=True,
-            env={**os.environ, "UV_NO_CONFIG": "1"},
-        )
-    else:
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
+    python = make_venv(work / "consumer")
     # The registry wants credentials to download too: they travel in the environment only.
     pip_env = {
         k: v for k, v in os.environ.items() if k not in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL")
