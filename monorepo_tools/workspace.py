@@ -39,7 +39,6 @@ import re
 import signal
 import stat
 import sys
-import tempfile
 import threading
 import time
 import tomllib
@@ -51,6 +50,8 @@ from typing import Any
 import packaging
 from packaging.utils import canonicalize_name
 
+from ._io import ensure_state_dir as _ensure_state_dir
+from ._io import write_bytes_atomic
 from ._version import __version__
 from .config import Config
 from .errors import ConfigError
@@ -906,18 +907,9 @@ def _load_cache(path: Path, root: str) -> _LoadedCache:
 
 def _write_state_file(config: Config, path: Path, content: bytes) -> None:
     """Atomically replace *path* under the state folder; any failure leaves no trace."""
-    tmp: str | None = None
-    try:
+    with contextlib.suppress(OSError):
         ensure_state_dir(config)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        write_bytes_atomic(path, content)
 
 
 def _save_cache(
@@ -950,14 +942,7 @@ def _save_cache(
 
 def ensure_state_dir(config: Config) -> Path:
     """Create the ignored state folder (it ignores itself) and return it."""
-    state = config.state_dir
-    state.mkdir(exist_ok=True)
-    ignore = state / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text(
-            "# created by monorepo-tools: caches, staging, local index\n*\n", encoding="utf-8"
-        )
-    return state
+    return _ensure_state_dir(config.state_dir)
 
 
 @contextlib.contextmanager

@@ -26,7 +26,6 @@ import html
 import json
 import os
 import tarfile
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,27 +35,15 @@ from urllib.parse import quote, unquote, urlsplit
 
 from packaging.utils import canonicalize_name
 
-from .._io import write_atomic
+from .._io import copy_atomic, write_atomic
 
 __all__ = [
     "IndexConflict",
     "IndexLink",
     "LocalIndex",
-    "ensure_state_dir",
     "parse_simple_page",
     "sha256_file",
 ]
-
-_GITIGNORE = "# created by monorepo-tools: caches, staging, local index\n*\n"
-
-
-def ensure_state_dir(state: Path) -> Path:
-    """Create the tool's state folder, ignoring itself (a ``.gitignore`` holding ``*``)."""
-    state.mkdir(parents=True, exist_ok=True)
-    ignore = state / ".gitignore"
-    if not ignore.exists():
-        write_atomic(ignore, _GITIGNORE)
-    return state
 
 
 def sha256_file(path: Path) -> str:
@@ -232,23 +219,6 @@ def _requires_python(path: Path) -> str | None:
     return (str(value).strip() or None) if value else None
 
 
-def _copy_atomic(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-            for block in iter(lambda: src.read(1 << 20), b""):
-                out.write(block)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 _PAGE_HEAD = (
     "<!DOCTYPE html>\n<html>\n<head>\n"
     '<meta name="pypi:repository-version" content="1.0">\n'
@@ -311,7 +281,7 @@ class LocalIndex:
             # A file in files/ that no page links is not published (a run that stopped between
             # the copy and the page): replacing it is safe. File names carry the normalized
             # project name, so two projects never share one.
-            _copy_atomic(source, self.files_dir / source.name)
+            copy_atomic(source, self.files_dir / source.name)
             href = f"../../files/{quote(source.name)}#sha256={digest}"
             links.append(IndexLink(source.name, digest, href, _requires_python(source)))
             self._write_project(name, links)

@@ -52,6 +52,7 @@ from typing import IO, TypeVar
 
 from packaging.utils import canonicalize_name
 
+from .._io import ensure_state_dir
 from .._version import __version__
 from ..config import STATE_DIR
 from ..errors import ConfigError, PublishError
@@ -59,7 +60,6 @@ from .local_index import (
     IndexConflict,
     IndexLink,
     LocalIndex,
-    ensure_state_dir,
     parse_simple_page,
     sha256_file,
 )
