@@ -1,9 +1,18 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = ["nox>=2026.10.20", "uv>=0.5", "networkx>=3.2", "packaging>=24"]
+# ///
 """Sessions of the monorepo: ``nox -l`` lists them; ``python3 dev.py SESSION`` bootstraps nox.
 
 The sessions read their settings from ``pyproject.toml`` (dependency groups of the root, the
 packages of the workspace) and call the ``monorepo`` CLI for the work, so that nox, CI and a
 person at a terminal run the same code.
 """
+
+# The header above (PEP 723) is what loading this file needs: nox itself (--parallel) and what the
+# workspace reader imports. dev.py installs exactly that list into .venv-dev/; a plain `nox`
+# lacking any of it builds an environment with it first (nox's script mode); `uv run noxfile.py`
+# and `python noxfile.py -s tests` work too.
 
 from __future__ import annotations
 
@@ -17,11 +26,17 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the noxfile reads the workspace through the public API
 
 from monorepo_tools import load_config, load_workspace  # noqa: E402
+from monorepo_tools._env import hermetic_env  # noqa: E402
 from monorepo_tools.versions import resolve_snapshot_id  # noqa: E402
 
-# Hermetic installs: this machine's (or a developer's) pip/uv configuration may add indexes.
-os.environ["PIP_CONFIG_FILE"] = os.devnull
-os.environ["UV_NO_CONFIG"] = "1"
+nox.needs_version = ">=2026.10.20"  # --parallel and allow_parallel (the package test sessions)
+
+# Hermetic installs: this machine's (or a developer's) pip/uv configuration may add indexes. The
+# same rules as the tool's own installers (and dev.py), from their one definition.
+_HERMETIC = hermetic_env()
+for _variable in set(os.environ) - set(_HERMETIC):
+    del os.environ[_variable]
+os.environ.update(_HERMETIC)
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["check", "tests"]
@@ -65,13 +80,39 @@ def graph(session: nox.Session) -> None:
     session.run("monorepo", "graph", "--root", str(ROOT), *session.posargs)
 
 
+def _pytest(session: nox.Session, *args: str) -> None:
+    # pytest-xdist, one worker per CPU (as nox's own noxfile does); `-n 0` in posargs overrides.
+    session.run("python", "-m", "pytest", "--numprocesses=auto", *args, *session.posargs)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The full suite: the tool's tests (posargs go to pytest), then every package's tests."""
+    """The full suite (CI): the tool's tests in parallel (posargs go to pytest), then every package's tests, concurrently."""
     _install_tool(session, "test")
-    session.run("python", "-m", "pytest", *session.posargs, env={"PIP_CONFIG_FILE": os.devnull})
-    for name in WORKSPACE.packages:
-        session.notify(f"test-{name}")
+    _pytest(session)
+    # The package sessions, concurrently (nox --parallel), and without this run's posargs: pytest
+    # options meant for the tool's suite (`-k`, `--durations=40`) are not the packages'.
+    packages = [f"test-{name}" for name in WORKSPACE.packages]
+    envdir = Path(session.virtualenv.location).parent
+    nox_args = ["-f", str(ROOT / "noxfile.py"), "--envdir", str(envdir), "--parallel", "auto"]
+    session.run(sys.executable, "-m", "nox", *nox_args, "-s", *packages, external=True)
+
+
+@nox.session(reuse_venv=True)
+def quick(session: nox.Session) -> None:
+    """Inner loop: the tool's tests without the slow end-to-end ones, in parallel, in a reused venv (posargs go to pytest)."""
+    _install_tool(session, "test")
+    _pytest(session, "-m", "not slow")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """One benchmark with its baselines' tools (bench group): nox -s bench -- benchmarks/bench_layout.py [ARGS]."""
+    if not session.posargs:
+        scripts = sorted(p.name for p in (ROOT / "benchmarks").glob("bench_*.py"))
+        session.error(f"name the benchmark: nox -s bench -- benchmarks/<one of {', '.join(scripts)}>")
+    _install_tool(session, "bench")
+    session.run("python", *session.posargs)
 
 
 @nox.session
@@ -101,7 +142,7 @@ def _package_session(name: str) -> None:
         session.run("python", "-m", "pytest", str(folder / "tests"), "-q", *session.posargs)
 
     run.__doc__ = f"Install {name} ({package.status}) and its monorepo dependencies from their folders; run its tests."
-    nox.session(name=f"test-{name}")(run)
+    nox.session(name=f"test-{name}", allow_parallel=True)(run)
 
 
 @nox.session
@@ -147,3 +188,7 @@ for _name, _package in WORKSPACE.packages.items():
     _package_session(_name)
     if _package.publishable:
         _publish_sessions(_name)
+
+
+if __name__ == "__main__":  # `python noxfile.py -s tests`, `uv run noxfile.py` (PEP 723)
+    nox.main()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -411,6 +412,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the timings as JSON")
     parser.add_argument("--check", action="store_true", help=f"exit 1 if warm/baseline > {TARGET}")
     args = parser.parse_args(argv)
+    if not args.skip_baseline and importlib.util.find_spec("build") is None:
+        # pypa/build is the baseline only (the tool builds with pyproject_hooks): it lives in the
+        # `bench` dependency group, not in the tool's dependencies.
+        parser.error(
+            "the baseline runs `python -m build`, which is not installed here: install the bench "
+            "group (`pip install build`, or `nox -s bench -- benchmarks/bench_snapshot.py`), "
+            "or pass --skip-baseline"
+        )
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-snapshot-"))
     workdir.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,15 @@ all at once; exceptions are for the cases where a command cannot run at all::
     │                             --root missing, globs matching nothing, a bad root pyproject
     ├── PlanError                 the workspace has findings that block publishing (exit 1)
     └── PublishError              a side effect failed: build, upload, staging (exit 1)
+        ├── BuildEnvError         publish.build: a build environment could not be created
+        ├── RegistryError         publish.registry: looking up the index failed (after retries)
+        └── IndexConflict         publish.local_index: a file of that name is already in the
+                                  local index with other bytes (never overwritten)
 
-Every message names the file, the field or requirement, and the fix.
+The subclasses live beside the code that raises them (``monorepo_tools.publish.*``); a caller
+that only wants "the command could not run" catches :class:`MonorepoError`. Private exceptions
+(``_Transient``, ``_HookError``, ...) never leave their module. Every message names the file,
+the field or requirement, and the fix.
 """
 
 from __future__ import annotations

@@ -1,14 +1,27 @@
-"""Fixtures of the engine tests (the plain helpers live in ``engine_helpers``)."""
+"""Fixtures of the engine tests (the plain helpers live in ``engine_helpers``).
+
+The suite runs under pytest-xdist (``nox -s tests`` passes ``--numprocesses=auto``), so nothing
+here may share state between processes: files go to ``tmp_path``, servers to free ports, and
+hypothesis keeps no example database (by default it writes ``.hypothesis/`` into the current
+directory, the checkout, from every worker at once). A failing example is printed with its
+``@reproduce_failure`` blob instead; ``HYPOTHESIS_PROFILE=default`` brings the database back
+for a local hunt.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from engine_helpers import FIXTURES, Run, copy_fixture, snapshot_tree
+from engine_helpers import FIXTURES, REPO, Run, copy_fixture, snapshot_tree
+from hypothesis import settings
 
 from monorepo_tools.cli import main
+
+settings.register_profile("monorepo-tools", database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "monorepo-tools"))
 
 
 @pytest.fixture
@@ -61,3 +74,21 @@ def _fixtures_are_never_modified() -> Iterator[None]:
     after = snapshot_tree(FIXTURES)
     assert after == before, "a test modified tests/fixtures (run the tool on a copy)"
     assert not list(FIXTURES.rglob(".monorepo")), "a test ran the tool on tests/fixtures in place"
+
+
+def _package_state(root: Path) -> set[str]:
+    """What a tool run or a build leaves in the demo packages' folders (all of it ignored by git)."""
+    left = ("*/.monorepo", "*/build", "*/dist", "*/*.egg-info", "*/src/*.egg-info")
+    return {str(path.relative_to(root)) for pattern in left for path in root.glob(pattern)}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _packages_are_never_written() -> Iterator[None]:
+    """The tests run the tool and the builds on copies of ``packages/``, never in the checkout.
+
+    (Every xdist worker checks; a leftover would be shared by all of them and by the next run.)
+    """
+    before = _package_state(REPO / "packages")
+    yield
+    added = sorted(_package_state(REPO / "packages") - before)
+    assert not added, f"a test wrote into the checkout's packages/: {', '.join(added)}"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..plan import Plan
+from ..publish.build import DEFAULT_SOURCE_DATE_EPOCH
 from ..publish.progress import make_progress
 from ..publish.registry import Registry, RetryPolicy, registry_from_env
 from ..publish.run import SnapshotOptions, SnapshotReport, run_snapshot, stderr_is_terminal
@@ -18,7 +19,7 @@ __all__ = ["snapshot"]
 
 
 def _source_date_epoch(root: Path) -> str:
-    """The commit time of HEAD (reproducible builds for non-hatchling backends), else 1980."""
+    """The commit time of HEAD (reproducible builds for non-hatchling backends), else 1980-01-01."""
     import subprocess
 
     try:
@@ -32,7 +33,7 @@ def _source_date_epoch(root: Path) -> str:
             return out.stdout.strip()
     except OSError:
         pass
-    return "315532800"
+    return DEFAULT_SOURCE_DATE_EPOCH
 
 
 def snapshot(

@@ -36,6 +36,7 @@ from urllib.parse import quote, unquote, urlsplit
 from packaging.utils import canonicalize_name
 
 from .._io import copy_atomic, write_atomic
+from ..errors import PublishError
 
 __all__ = [
     "IndexConflict",
@@ -168,8 +169,8 @@ def parse_simple_page(body: str, content_type: str = "text/html") -> list[IndexL
 # --------------------------------------------------------------------------- the local index
 
 
-class IndexConflict(Exception):
-    """A file of that name is already in the index with different content."""
+class IndexConflict(PublishError):
+    """A file of that name is already in the index with different content (exit 1)."""
 
     def __init__(self, filename: str, published: str, offered: str) -> None:
         super().__init__(

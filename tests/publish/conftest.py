@@ -6,6 +6,10 @@ session), no fallback to PyPI and no overwriting, serving an empty temporary fol
 stopped and started again (same port, same files) to simulate an outage. ``empty_pypiserver``
 (function) is the same server with its packages folder emptied first.
 
+Under pytest-xdist every worker has its own server (session fixtures are per worker), in its own
+``tmp_path_factory`` folder, on its own free port; a port another process took between
+``_free_port`` and the server's bind is replaced by a new one on the first start.
+
 ``make_wheel`` / ``make_sdist`` write minimal valid distributions (twine reads their metadata,
 pip installs the wheel) with ``zipfile`` / ``tarfile``.
 """
@@ -40,6 +44,10 @@ def _free_port() -> int:
         return port
 
 
+class _PortTaken(Exception):
+    """The server could not bind its port (another process took it after ``_free_port``)."""
+
+
 class PypiServer:
     """A pypiserver process; ``url`` uploads, ``index_url`` is its simple index."""
 
@@ -61,6 +69,7 @@ class PypiServer:
         self.host = "127.0.0.1"
         self.log = workdir / "pypiserver.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self._started = False
 
     @property
     def url(self) -> str:
@@ -91,7 +100,23 @@ class PypiServer:
     def start(self, timeout: float = 30.0) -> None:
         if self.process is not None and self.process.poll() is None:
             return
+        for _attempt in range(5):
+            try:
+                self._start(timeout)
+            except _PortTaken:
+                if self._started:  # a restart keeps its URL: the tests hold it
+                    raise RuntimeError(
+                        f"pypiserver cannot restart: port {self.port} was taken meanwhile"
+                    ) from None
+                self.port = _free_port()
+            else:
+                self._started = True
+                return
+        raise RuntimeError(f"pypiserver found no free port:\n{self.log.read_text()}")
+
+    def _start(self, timeout: float) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYPISERVER_", "TWINE_"))}
+        offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 self.command,
@@ -103,11 +128,21 @@ class PypiServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                output = self.log.read_bytes()[offset:].decode(errors="replace")
+                if "Address already in use" in output:
+                    self.process = None
+                    raise _PortTaken(self.port)
                 raise RuntimeError(
                     f"pypiserver exited ({self.process.returncode}):\n{self.log.read_text()}"
                 )
+            # Ready when *this* server answers: listing needs this session's password, so
+            # another worker's server that won the race for the port answers 401, not 200.
+            token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+            probe = urllib.request.Request(
+                self.index_url, headers={"Authorization": f"Basic {token}"}
+            )
             try:
-                with urllib.request.urlopen(f"{self.url}health", timeout=1) as response:
+                with urllib.request.urlopen(probe, timeout=1) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, OSError):
