@@ -82,7 +82,10 @@ def graph(session: nox.Session) -> None:
 
 def _pytest(session: nox.Session, *args: str) -> None:
     # pytest-xdist, one worker per CPU (as nox's own noxfile does); `-n 0` in posargs overrides.
-    session.run("python", "-m", "pytest", "--numprocesses=auto", *args, *session.posargs)
+    # loadscope: a module's tests share one worker, so its module fixtures (a published snapshot,
+    # built packages) and the session's build-environment cache are made once, not per worker.
+    xdist = ["--numprocesses=auto", "--dist=loadscope"]
+    session.run("python", "-m", "pytest", *xdist, *args, *session.posargs)
 
 
 @nox.session

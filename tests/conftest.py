@@ -5,7 +5,9 @@ here may share state between processes: files go to ``tmp_path``, servers to fre
 hypothesis keeps no example database (by default it writes ``.hypothesis/`` into the current
 directory, the checkout, from every worker at once). A failing example is printed with its
 ``@reproduce_failure`` blob instead; ``HYPOTHESIS_PROFILE=default`` brings the database back
-for a local hunt.
+for a local hunt. What hypothesis still stores (content-addressed caches of constants and the
+Unicode table, written atomically, so safe to share between workers and runs) goes to the user's
+cache folder, not the checkout; ``HYPOTHESIS_STORAGE_DIRECTORY`` chooses another.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from pathlib import Path
 
 import pytest
 from engine_helpers import FIXTURES, REPO, Run, copy_fixture, snapshot_tree
-from hypothesis import settings
+from hypothesis import configuration, settings
 
 from monorepo_tools.cli import main
 
 settings.register_profile("monorepo-tools", database=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "monorepo-tools"))
+if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+    _cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    configuration.set_hypothesis_home_dir(_cache / "monorepo-tools" / "hypothesis")
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from monorepo_tools.publish.build import (
 )
 
 HATCHLING = ("hatchling",)
+pytestmark = pytest.mark.slow  # real builds in real environments: `nox -s quick` skips them
 
 
 @pytest.fixture(scope="session")

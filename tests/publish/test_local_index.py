@@ -122,6 +122,7 @@ def test_parse_simple_page_handles_relative_absolute_and_json() -> None:
     ] == [("a-1.0.tar.gz", "aa")]
 
 
+@pytest.mark.slow  # pip installs from the index
 def test_publish_files_into_the_default_local_index_and_pip_installs_it(
     tmp_path: Path, make_wheel: Callable[..., Path], make_sdist: Callable[..., Path]
 ) -> None:
