@@ -193,6 +193,12 @@ svg.searching:not(.has-focus) g.edge { opacity: .12; }
 /* While a package is focused its colours win; the search marks come back after. */
 svg.searching:not(.has-focus) g.node.match rect:not(.halo) { stroke: var(--match);
   stroke-width: 4; }
+/* Zoomed out, the marks that matter keep a visible width on screen (--inv is 1 / scale). */
+g.node:not([data-findings="0"]) rect:not(.halo) { stroke-width: max(3.5px, calc(var(--inv) * 2.5px)); }
+g.node.blocked rect:not(.halo) { stroke-width: max(2.5px, calc(var(--inv) * 1.5px)); }
+g.node.affected rect.halo { transform-box: fill-box; transform-origin: center;
+  transform: scale(max(1, calc(var(--inv) * .12))); }
+g.edge[data-violating="true"] path { stroke-width: max(2.5px, calc(var(--inv) * 2.5px)); }
 g.node.current rect:not(.halo) { stroke: var(--match) !important; stroke-width: 7 !important; }
 g.edge.current path { stroke: var(--violation) !important; stroke-width: 7 !important;
   opacity: 1 !important; }
@@ -247,6 +253,7 @@ _JS = r"""
     var s = size();
     svg.setAttribute("viewBox", [view.x, view.y, s.w / view.k, s.h / view.k].join(" "));
     graph.setAttribute("data-scale", view.k.toFixed(4));
+    svg.style.setProperty("--inv", (1 / view.k).toFixed(3));
     document.getElementById("zoom-level").textContent = Math.round(view.k * 100) + "%";
     drawRuler();
   }

@@ -12,7 +12,8 @@ so level numbers keep their meaning).
   this package need, and who needs it".
 * :func:`reduce_view` leaves out each runtime/optional edge ``a -> c`` that is implied by a
   longer path ``a -> b -> ... -> c`` of runtime/optional edges. Violating edges always stay (they
-  are what the picture is for), dev edges stay, and edges inside a dependency cycle stay.
+  are what the picture is for), dev edges stay, and edges inside a dependency cycle stay; of
+  several edges from one cycle to the same package, the first by name stays.
 """
 
 from __future__ import annotations
@@ -82,11 +83,16 @@ def reduce_view(view: GraphView) -> GraphView:
         condensed = nx.condensation(graph)
         mapping: dict[str, int] = condensed.graph["mapping"]
         reduced = set(nx.transitive_reduction(condensed).edges)
-        kept = {
-            (s, t)
-            for s, t in graph.edges
-            if mapping[s] == mapping[t] or (mapping[s], mapping[t]) in reduced
-        }
+        # One edge per pair of components the reduction keeps (the first by name), and every
+        # edge inside a cycle.
+        kept = set()
+        for s, t in sorted(graph.edges):
+            pair = (mapping[s], mapping[t])
+            if pair[0] == pair[1]:
+                kept.add((s, t))
+            elif pair in reduced:
+                kept.add((s, t))
+                reduced.discard(pair)
     edges = tuple(
         edge
         for edge in view.edges
