@@ -171,13 +171,16 @@ aside li button:hover { text-decoration: underline; background: none; }
 kbd { font: 11px ui-monospace, monospace; border: 1px solid #c5cad1; border-radius: 3px;
   padding: 0 3px; background: #f6f7f9; }
 g.node { cursor: pointer; }
-g.node rect, g.edge path { transition: opacity .12s, stroke .12s; }
+/* Dimming uses the inherited fill-/stroke-opacity, never `opacity` on each group: that would
+   composite every package and edge on its own, which is slow with thousands of them. */
 g.node.out, g.edge.out { display: none; }
-g.node.filtered { opacity: .07; pointer-events: none; }
-g.edge.filtered { opacity: .03; }
+g.node.filtered { fill-opacity: .07; stroke-opacity: .07; pointer-events: none; }
+g.edge.filtered path { stroke-opacity: .03; marker-end: none; }
 svg.has-focus g.edges { opacity: 1; }
-svg.has-focus g.node:not(.focus):not(.is-dep):not(.is-dependent) { opacity: .16; }
-svg.has-focus g.edge:not(.is-dep):not(.is-dependent) { opacity: .06; }
+svg.has-focus g.node:not(.focus):not(.is-dep):not(.is-dependent) { fill-opacity: .16;
+  stroke-opacity: .16; }
+svg.has-focus g.edge:not(.is-dep):not(.is-dependent) path { stroke-opacity: .06;
+  marker-end: none; }
 svg.has-focus g.node.focus rect:not(.halo) { stroke: #111; stroke-width: 4; }
 svg.has-focus g.node.is-dep rect:not(.halo) { stroke: var(--dep); stroke-width: 3.5; }
 svg.has-focus g.node.is-dependent rect:not(.halo) { stroke: var(--dependent); stroke-width: 3.5; }
@@ -188,8 +191,8 @@ svg.has-focus g.edge.is-dependent path { stroke: var(--dependent); stroke-width:
 svg.has-focus g.edge[data-violating="true"].is-dep path,
 svg.has-focus g.edge[data-violating="true"].is-dependent path {
   stroke: var(--violation); stroke-width: 3; marker-end: url(#arrow-violation); }
-svg.searching:not(.has-focus) g.node:not(.match) { opacity: .22; }
-svg.searching:not(.has-focus) g.edge { opacity: .12; }
+svg.searching:not(.has-focus) g.node:not(.match) { fill-opacity: .22; stroke-opacity: .22; }
+svg.searching:not(.has-focus) g.edges { opacity: .25; }
 /* While a package is focused its colours win; the search marks come back after. */
 svg.searching:not(.has-focus) g.node.match rect:not(.halo) { stroke: var(--match);
   stroke-width: 4; }
@@ -199,10 +202,10 @@ g.node.blocked rect:not(.halo) { stroke-width: max(2.5px, calc(var(--inv) * 1.5p
 g.node.affected rect.halo { transform-box: fill-box; transform-origin: center;
   transform: scale(max(1, calc(var(--inv) * .12))); }
 g.edge[data-violating="true"] path { stroke-width: max(2.5px, calc(var(--inv) * 2.5px)); }
-g.node.current rect:not(.halo) { stroke: var(--match) !important; stroke-width: 7 !important; }
+g.node.current rect:not(.halo) { stroke: var(--match) !important; stroke-width: 7 !important;
+  stroke-dasharray: none; }
 g.edge.current path { stroke: var(--violation) !important; stroke-width: 7 !important;
-  opacity: 1 !important; }
-g.edge.current { opacity: 1 !important; }
+  stroke-opacity: 1 !important; }
 """
 
 _JS = r"""
