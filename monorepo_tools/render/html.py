@@ -126,6 +126,12 @@ main { flex: 1; display: flex; min-height: 0; }
   touch-action: none; user-select: none; }
 #graph.dragging { cursor: grabbing; }
 #graph > svg { display: block; width: 100%%; height: 100%%; }
+/* The page has its own header and legend: the SVG's are for the standalone file. */
+#graph > svg > text.title, #graph > svg > g.legend { display: none; }
+.legend-row { display: flex; flex-wrap: wrap; gap: 4px 12px; }
+.legend-row span { white-space: nowrap; }
+.box { display: inline-block; width: 18px; height: 12px; border-radius: 3px;
+  border: 1.5px solid; vertical-align: -1px; margin-right: 4px; }
 #ruler { position: absolute; left: 0; top: 0; bottom: 0; width: 0; pointer-events: none; }
 #ruler div { position: absolute; left: 6px; transform: translateY(-50%%); font-size: 12px;
   font-weight: 700; color: #3d4450; background: rgba(255,255,255,.88); padding: 1px 6px;
@@ -344,8 +350,13 @@ _JS = r"""
             top: offset.y + parseFloat(g.getAttribute("data-top")),
             bottom: offset.y + parseFloat(g.getAttribute("data-bottom"))};
   });
+  var levelsGroup = svg.querySelector("g.levels");
+  var labelSize = levelsGroup ? parseFloat(levelsGroup.getAttribute("data-size")) : 0;
   function drawRuler() {
     ruler.textContent = "";
+    // Not needed while the picture's own labels are on screen and large enough to read.
+    var labelRight = (offset.x - 12 - view.x) * view.k;
+    if (labelSize * view.k >= 11 && labelRight >= 40) { return; }
     var s = size(), last = -Infinity;
     bands.forEach(function (b) {
       var y = ((b.top + b.bottom) / 2 - view.y) * view.k;
@@ -734,6 +745,36 @@ def _legend_keys() -> str:
     )
 
 
+def _page_legend(view: GraphView) -> str:
+    """Status colours, marks and edge styles (the SVG's own legend is hidden in the page)."""
+    items = [
+        f'<span><span class="box" style="background:{fill};border-color:{accent}"></span>'
+        f"{status}</span>"
+        for status, (fill, accent) in STATUS_COLORS.items()
+    ]
+    items += [
+        f'<span><span class="box" style="border-color:{VIOLATION_COLOR};border-width:3px">'
+        "</span>has findings / in a cycle</span>",
+        f'<span><span class="box" style="border-color:{VIOLATION_COLOR};border-style:dashed">'
+        "</span>blocked</span>",
+    ]
+    if view.affected is not None:
+        items.append(
+            f'<span><span class="box" style="border-color:#555;box-shadow:0 0 0 3px '
+            f'{AFFECTED_COLOR}"></span>affected</span>'
+        )
+    for text, style in (
+        ("runtime", "solid #7b8594"),
+        ("optional", "dotted #7b8594"),
+        ("dev", "dashed #7b8594"),
+        ("violation", f"solid {VIOLATION_COLOR}"),
+    ):
+        items.append(
+            f'<span><span class="swatch" style="border-top:3px {style}"></span>{text}</span>'
+        )
+    return f'<div class="legend-row">{"".join(items)}</div>'
+
+
 _KEYS = (
     "<div><kbd>wheel</kbd> zoom · <kbd>drag</kbd> pan · <kbd>+</kbd> <kbd>-</kbd> zoom · "
     "arrows pan</div><div><kbd>0</kbd> fit · <kbd>1</kbd> actual size · <kbd>/</kbd> search · "
@@ -822,6 +863,7 @@ def render_html(view: GraphView) -> str:
                 '<ul id="findings"></ul>',
                 f'<template id="panel-hint">{hint}</template>',
                 '<div id="panel-body"></div>',
+                f'<div class="keys"><h3>Legend</h3>{_page_legend(view)}</div>',
                 f'<div class="keys"><h3>Highlight</h3>{_legend_keys()}</div>',
                 f'<div class="keys hint"><h3>Keys</h3>{_KEYS}</div>',
                 "</aside>",

@@ -345,7 +345,7 @@ def _edge_title(edge: EdgePath) -> str:
 
 def _levels(layout: Layout, gutter: float, size: float) -> list[str]:
     """Shaded level bands across the picture, each labelled on the left (``level 3``)."""
-    out = ['<g class="levels">']
+    out = [f'<g class="levels" data-size="{_n(size)}">']
     for i, band in enumerate(layout.bands):
         top, bottom = band.top - 14, band.bottom + 14
         fill = "#f3f5f8" if i % 2 == 0 else "#fbfcfd"
@@ -385,7 +385,10 @@ def render_svg(view: GraphView, layout: Layout | None = None) -> str:
     layout = layout if layout is not None else layout_graph(view)
     counts = counts_line(view)
     size = level_label_size(layout)
-    gutter = text_width(f"level {max((b.level for b in layout.bands), default=0)}", size, bold=True)
+    gutter = max(
+        text_width(f"level {max((b.level for b in layout.bands), default=0)}", size, bold=True),
+        text_width("9,999 packages, published first", size / 2),
+    )
     gutter = round(gutter + 24, 1) if layout.bands else 0.0
     # Violations thicken with the picture, so they still stand out when it is fitted to a screen.
     scale = round(max(1.0, max(layout.width, layout.height) / 1500), 1)

@@ -175,7 +175,13 @@ def test_screenshots_and_fit(browser: Any, pages: dict[str, Page], name: str) ->
             )
         }
     )
-    assert page.locator("#ruler div").count() >= min(levels, 10)
+    # Readable at fit: either the picture's own labels are big enough on screen, or the ruler
+    # labels the levels (at least every other one where bands are thinner than a label).
+    readable = page.eval_on_selector_all(
+        "g.level text", "els => els.filter(t => t.getBoundingClientRect().height >= 11).length"
+    )
+    ruler = page.locator("#ruler div").count()
+    assert readable >= levels or ruler >= (levels + 1) // 2, (readable, ruler, levels)
     folder = artifacts_dir()
     page.screenshot(path=str(folder / f"{name}-fit.png"))
     if page.locator("#findings li button:not([disabled])").count():
