@@ -40,6 +40,7 @@ import json
 from html import escape
 
 from .model import AFFECTED_COLOR, STATUS_COLORS, VIOLATION_COLOR, GraphView
+from .select import implied_edges
 from .svg import DEPENDENCY_COLOR, DEPENDENT_COLOR, FONT_STACK, counts_line, render_svg
 
 __all__ = ["graph_data", "render_html", "script_json"]
@@ -183,6 +184,7 @@ g.node.out, g.edge.out { display: none; }
 g.node.filtered { fill-opacity: .07; stroke-opacity: .07; pointer-events: none; }
 g.edge.filtered path { stroke-opacity: .03; marker-end: none; }
 svg.has-focus g.edges { opacity: 1; }
+svg.hide-implied g.edges.implied { display: none; }
 svg.has-focus g.node:not(.focus):not(.is-dep):not(.is-dependent) { fill-opacity: .16;
   stroke-opacity: .16; }
 svg.has-focus g.edge:not(.is-dep):not(.is-dependent) path { stroke-opacity: .06;
@@ -615,6 +617,7 @@ _JS = r"""
       if (f === "status") { statuses[box.value] = box.checked; }
       if (f === "affected") { onlyAffected = box.checked; }
       if (f === "problems") { onlyProblems = box.checked; }
+      if (f === "implied") { svg.classList.toggle("hide-implied", !box.checked); }
     });
     var hidden = new Set(), withFindings = new Set(findings.map(function (f) {
       return f.package;
@@ -768,6 +771,7 @@ def _page_legend(view: GraphView) -> str:
         ("optional", "dotted #7b8594"),
         ("dev", "dashed #7b8594"),
         ("violation", f"solid {VIOLATION_COLOR}"),
+        ("implied by a longer path (faint)", "solid #d5d9df"),
     ):
         items.append(
             f'<span><span class="swatch" style="border-top:3px {style}"></span>{text}</span>'
@@ -783,7 +787,7 @@ _KEYS = (
 )
 
 
-def _filters(view: GraphView) -> str:
+def _filters(view: GraphView, implied: frozenset[tuple[str, str]]) -> str:
     present = {node.status if node.status in STATUS_COLORS else "invalid" for node in view.nodes}
     parts = [
         f'<label><input type="checkbox" data-filter="status" value="{status}" checked> '
@@ -791,6 +795,12 @@ def _filters(view: GraphView) -> str:
         for status in STATUS_COLORS
         if status in present
     ]
+    if implied:
+        parts.append(
+            '<label title="edges a longer path already implies (graph --reduce leaves them out)">'
+            f'<input type="checkbox" data-filter="implied" checked> implied edges ({len(implied)})'
+            "</label>"
+        )
     parts.append(
         '<label title="packages with findings and the packages they block">'
         '<input type="checkbox" data-filter="problems"> problems only</label>'
@@ -819,6 +829,7 @@ def render_html(view: GraphView) -> str:
         "clear.</p>"
     )
     heading = "Findings" if view.findings is not None else "Violations"
+    implied = frozenset() if view.reduced else implied_edges(view)
     return (
         "\n".join(
             (
@@ -846,10 +857,10 @@ def render_html(view: GraphView) -> str:
                 '<button id="zoom-in" type="button" title="zoom in (+)">+</button>',
                 '<button id="fit" type="button" title="fit the whole graph (0)">Fit</button>',
                 "</div>",
-                _filters(view),
+                _filters(view, implied),
                 "</header>",
                 "<main>",
-                f'<div id="graph">{render_svg(view)}'
+                f'<div id="graph">{render_svg(view, implied=implied)}'
                 '<div id="ruler" aria-hidden="true"></div>'
                 '<div id="focus-bar"><span id="focus-text"></span>'
                 '<button id="focus-less" type="button" title="one level less">depth &minus;</button>'

@@ -28,7 +28,7 @@ import networkx as nx
 from ..errors import ConfigError
 from .model import GraphEdge, GraphView
 
-__all__ = ["FocusError", "focus_view", "reduce_view"]
+__all__ = ["FocusError", "focus_view", "implied_edges", "reduce_view"]
 
 _BLOCKING = ("runtime", "optional")
 
@@ -74,6 +74,13 @@ def focus_view(view: GraphView, name: str, depth: int) -> GraphView:
 
 def reduce_view(view: GraphView) -> GraphView:
     """The view without runtime/optional edges implied by longer paths (see above)."""
+    implied = implied_edges(view)
+    edges = tuple(edge for edge in view.edges if (edge.source, edge.target) not in implied)
+    return replace(view, edges=edges, reduced=True)
+
+
+def implied_edges(view: GraphView) -> frozenset[tuple[str, str]]:
+    """The (source, target) pairs :func:`reduce_view` leaves out (never a violating one)."""
     graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(node.name for node in view.nodes)
     graph.add_edges_from((e.source, e.target) for e in view.edges if e.kind in _BLOCKING)
@@ -93,12 +100,14 @@ def reduce_view(view: GraphView) -> GraphView:
             elif pair in reduced:
                 kept.add((s, t))
                 reduced.discard(pair)
-    edges = tuple(
-        edge
-        for edge in view.edges
-        if edge.kind not in _BLOCKING or edge.violating or (edge.source, edge.target) in kept
+    keep_anyway = {(e.source, e.target) for e in view.edges if e.violating}
+    return frozenset(
+        (e.source, e.target)
+        for e in view.edges
+        if e.kind in _BLOCKING
+        and (e.source, e.target) not in kept
+        and (e.source, e.target) not in keep_anyway
     )
-    return replace(view, edges=edges, reduced=True)
 
 
 def _subset(view: GraphView, keep: set[str], focus: tuple[str, int] | None) -> GraphView:

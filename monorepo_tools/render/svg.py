@@ -33,6 +33,7 @@ from .layout import (
     text_width,
 )
 from .model import AFFECTED_COLOR, STATUS_COLORS, VIOLATION_COLOR, GraphNode, GraphView
+from .select import implied_edges
 
 __all__ = [
     "DEPENDENCY_COLOR",
@@ -56,6 +57,7 @@ DEPENDENCY_COLOR = "#00838f"
 DEPENDENT_COLOR = "#8e24aa"
 
 _DASH = {"runtime": None, "optional": "2 4", "dev": "7 4"}
+_IMPLIED_OPACITY = "0.3"
 _TITLE_SIZE = 17.0
 _LEGEND_SIZE = 12.0
 _LEGEND_ROW = 24.0
@@ -198,12 +200,14 @@ def _legend(width: float, affected: bool = False) -> tuple[list[str], float]:
         ("optional [extra]", "optional", False),
         ("dev", "dev", False),
         ("violation", "runtime", True),
+        ("implied by a longer path", "implied", False),
     ):
         items.append(
             (
                 46 + text_width(text, _LEGEND_SIZE),
                 [
-                    f'<path d="M0,0 L36,0" {_edge_stroke(kind, violating)}/>',
+                    f'<path d="M0,0 L36,0" {_edge_stroke(kind, violating)}'
+                    + (f' opacity="{_IMPLIED_OPACITY}"/>' if kind == "implied" else "/>"),
                     label(42, text),
                 ],
             )
@@ -380,8 +384,16 @@ def level_label_size(layout: Layout) -> float:
     return round(min(max(16.0, max(layout.width, layout.height) / 70), 40.0), 1)
 
 
-def render_svg(view: GraphView, layout: Layout | None = None) -> str:
-    """The whole view as a standalone SVG document; ``layout`` defaults to ``layout_graph``."""
+def render_svg(
+    view: GraphView,
+    layout: Layout | None = None,
+    *,
+    implied: frozenset[tuple[str, str]] | None = None,
+) -> str:
+    """The whole view as a standalone SVG document; ``layout`` defaults to ``layout_graph``.
+
+    ``implied`` (default: :func:`select.implied_edges`) names the edges drawn faint.
+    """
     layout = layout if layout is not None else layout_graph(view)
     counts = counts_line(view)
     size = level_label_size(layout)
@@ -398,6 +410,8 @@ def render_svg(view: GraphView, layout: Layout | None = None) -> str:
     graph_top = _HEADER_TOP + 12 + legend_height + 8
     height = graph_top + layout.height
     graph_left = gutter + (width - gutter - layout.width) / 2
+    if implied is None:
+        implied = implied_edges(view) if not view.reduced else frozenset()
     findings: dict[str, int] = {}
     for finding in view.findings or ():
         findings[finding.package] = findings.get(finding.package, 0) + 1
@@ -418,10 +432,16 @@ def render_svg(view: GraphView, layout: Layout | None = None) -> str:
         "</g>",
         f'<g class="graph" transform="translate({_n(graph_left)},{_n(graph_top)})">',
         *_levels(layout, gutter, size),
-        f'<g class="edges"{_edge_opacity(len(layout.edges))}>',
+        # Edges implied by a longer path (what --reduce leaves out) first and faint, so the
+        # direct structure reads; the page can hide them.
+        f'<g class="edges implied" opacity="{_IMPLIED_OPACITY}">',
     ]
     for edge in layout.edges:
-        if not edge.violating:
+        if (edge.source, edge.target) in implied:
+            out += _edge(edge, scale)
+    out += ["</g>", f'<g class="edges"{_edge_opacity(len(layout.edges) - len(implied))}>']
+    for edge in layout.edges:
+        if not edge.violating and (edge.source, edge.target) not in implied:
             out += _edge(edge, scale)
     # Violations on top of every other curve, never faded.
     out += ["</g>", '<g class="edges violations">']

@@ -360,6 +360,12 @@ def test_filters_blocked_marks_and_counts(browser: Any, pages: dict[str, Page]) 
         page.eval_on_selector_all("g.node:not(.filtered)", "e => e.map(g => g.dataset.name)")
     )
     assert kept == set(view.blocked) | {f.package for f in view.findings or ()}
+    # Edges a longer path implies are drawn faint and can be hidden.
+    implied = "() => getComputedStyle(document.querySelector('g.edges.implied')).display"
+    assert page.locator("g.edges.implied g.edge").count() > 0
+    assert page.evaluate(implied) != "none"
+    page.uncheck('#filters input[data-filter="implied"]')
+    assert page.evaluate(implied) == "none"
     _close(page)
 
 

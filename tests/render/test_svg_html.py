@@ -21,6 +21,7 @@ from monorepo_tools.render.model import (
     GraphNode,
     GraphView,
 )
+from monorepo_tools.render.select import implied_edges
 from monorepo_tools.render.svg import counts_line, render_svg
 
 ViewBuilder = Callable[..., GraphView]
@@ -275,8 +276,14 @@ def test_violations_are_drawn_last_and_thicker_in_big_pictures(synthetic_view: S
     view = synthetic_view(300, seed=4)
     root = ET.fromstring(render_svg(view))
     groups = [g for g in root.iter(f"{SVG}g") if (g.get("class") or "").startswith("edges")]
-    assert [g.get("class") for g in groups] == ["edges", "edges violations"]
-    normal, violations = groups
+    assert [g.get("class") for g in groups] == ["edges implied", "edges", "edges violations"]
+    implied, normal, violations = groups
+    # The edges --reduce would leave out are drawn first and faint; none is a violation.
+    assert implied.get("opacity") == "0.3"
+    assert {(g.get("data-source"), g.get("data-target")) for g in _groups(implied, "edge")} == (
+        implied_edges(view)
+    )
+    assert all(g.get("data-violating") == "false" for g in _groups(implied, "edge"))
     assert all(g.get("data-violating") == "false" for g in _groups(normal, "edge"))
     assert len(_groups(violations, "edge")) == sum(e.violating for e in view.edges) > 0
     widths = {float(p.get("stroke-width", "0")) for p in violations.iter(f"{SVG}path")}
