@@ -189,7 +189,11 @@ svg.has-focus g.node:not(.focus):not(.is-dep):not(.is-dependent) { fill-opacity:
   stroke-opacity: .16; }
 svg.has-focus g.edge:not(.is-dep):not(.is-dependent) path { stroke-opacity: .06;
   marker-end: none; }
-svg.has-focus g.node.focus rect:not(.halo) { stroke: #111; stroke-width: 4; }
+svg.has-focus g.node.focus rect:not(.halo) { stroke: #111; stroke-width: 4;
+  stroke-dasharray: none; }
+svg.has-focus g.edge:not(.is-dep):not(.is-dependent) text,
+svg.searching:not(.has-focus) g.edge text { fill-opacity: .1; stroke-opacity: 0; }
+g.edge.filtered text { display: none; }
 svg.has-focus g.node.is-dep rect:not(.halo) { stroke: var(--dep); stroke-width: 3.5; }
 svg.has-focus g.node.is-dependent rect:not(.halo) { stroke: var(--dependent); stroke-width: 3.5; }
 svg.has-focus g.edge.is-dep path { stroke: var(--dep); stroke-width: 2.4;
