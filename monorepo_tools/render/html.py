@@ -680,6 +680,8 @@ _JS = r"""
       });
       document.getElementById("focus-text").textContent =
         "Focus: " + name + " \u00b7 depth " + focusDepth + " \u00b7 " + keep.size + " packages";
+      focusBar.title = "laid out on its own: monorepo graph --format html --focus " + name +
+        " --depth " + focusDepth;
       focusBar.classList.add("on");
       graph.setAttribute("data-focus", name);
       params.set("focus", name); params.set("depth", String(focusDepth));
@@ -689,6 +691,7 @@ _JS = r"""
       history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
     } catch (e) { /* file:// in some browsers */ }
     if (search.value.trim()) { runSearch(); }
+    pin(focusName, false);  // the package the neighbourhood is about, and its two directions
     fit();
   }
   document.getElementById("focus-less").addEventListener("click", function () {
@@ -732,7 +735,7 @@ _JS = r"""
   }
   if (params.get("search")) { search.value = params.get("search"); runSearch(); }
   if (params.get("highlight")) { pin(params.get("highlight"), true); }
-  else { showPanel(null); }
+  else if (!pinned) { showPanel(null); }
   graph.setAttribute("data-ready", "true");
 })();
 """

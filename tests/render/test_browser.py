@@ -271,6 +271,9 @@ def test_focus_query_shows_the_same_neighbourhood_as_the_cli(
     page = _open(browser, pages["300"].html, f"?focus={middle}&depth=2")
     assert _visible_nodes(page) == expected
     assert page.get_attribute("#graph", "data-focus") == middle
+    # The package itself is pinned: its details in the panel, its two directions coloured.
+    assert page.locator(f'g.node.focus[data-name="{middle}"]').count() == 1
+    assert page.inner_text("#panel-body h2") == middle
     assert middle in page.inner_text("#focus-bar") and "depth 2" in page.inner_text("#focus-bar")
     assert _inside(page.evaluate(_NODES_BOX), _viewport(page))
     page.screenshot(path=str(artifacts_dir() / "300-focus.png"))
