@@ -663,7 +663,13 @@ _JS = r"""
   }
   function setFocus(name, depth) {
     var params = new URLSearchParams(window.location.search);
-    if (!name || !byName[name]) {
+    if (name && !byName[name]) {  // ?focus=typo: say so instead of silently showing everything
+      document.getElementById("focus-text").textContent = "no package named " + name;
+      focusBar.classList.add("on");
+      graph.setAttribute("data-focus-error", name);
+      return;
+    }
+    if (!name) {
       focusName = null;
       Object.keys(nodeEls).forEach(function (n) { nodeEls[n].classList.remove("out"); });
       edgeEls.forEach(function (e) { e.classList.remove("out"); });
@@ -710,7 +716,7 @@ _JS = r"""
       case "+": case "=": zoomCenter(1.25); break;
       case "-": case "_": zoomCenter(0.8); break;
       case "0": case "f": fit(); break;
-      case "1": view.k = 1; zoomCenter(1); break;
+      case "1": zoomCenter(1 / view.k); break;
       case "ArrowLeft": view.x -= s.w * pan / view.k; apply(); break;
       case "ArrowRight": view.x += s.w * pan / view.k; apply(); break;
       case "ArrowUp": view.y -= s.h * pan / view.k; apply(); break;

@@ -238,8 +238,13 @@ def test_zoom_pan_keys(browser: Any, pages: dict[str, Page]) -> None:
     assert float(page.get_attribute("#graph svg", "viewBox").split()[0]) > x
     page.keyboard.press("0")
     assert _scale(page) == pytest.approx(fitted, rel=0.01)
+    box = [float(v) for v in page.get_attribute("#graph svg", "viewBox").split()]
+    centre = (box[0] + box[2] / 2, box[1] + box[3] / 2)
     page.keyboard.press("1")
     assert _scale(page) == pytest.approx(1.0)
+    box = [float(v) for v in page.get_attribute("#graph svg", "viewBox").split()]
+    assert box[0] + box[2] / 2 == pytest.approx(centre[0], abs=1)  # zoomed about the centre
+    assert box[1] + box[3] / 2 == pytest.approx(centre[1], abs=1)
     page.click("#fit")
     assert _scale(page) == pytest.approx(fitted, rel=0.01)
     page.click("#zoom-in")
@@ -281,6 +286,11 @@ def test_focus_query_shows_the_same_neighbourhood_as_the_cli(
     page.click("#focus-less")
     assert _visible_nodes(page) == {node.name for node in focus_view(view, middle, 1).nodes}
     page.click("#focus-clear")
+    assert len(_visible_nodes(page)) == len(view.nodes)
+    _close(page)
+    # A name that is not in the graph is reported, and nothing is hidden.
+    page = _open(browser, pages["300"].html, "?focus=no-such-package&depth=1")
+    assert "no package named no-such-package" in page.inner_text("#focus-bar")
     assert len(_visible_nodes(page)) == len(view.nodes)
     _close(page)
 
