@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -92,18 +92,33 @@ def _render(root: Path, out: Path, *extra: str) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Page]:
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    from generate import generate
+class Pages:
+    """The pages under test, each generated and rendered on first use (once per worker)."""
 
-    base = tmp_path_factory.mktemp("graph-pages")
-    made = {"demo": Page("demo", REPO, _render(REPO, base / "demo.html"))}
-    for count, rate in ((60, 0.04), (300, 0.005), (1000, 0.005)):
-        root = base / f"repo{count}"
-        generate(root, count, violation_rate=rate)
-        made[str(count)] = Page(str(count), root, _render(root, base / f"repo{count}.html"))
-    return made
+    SIZES: ClassVar[dict[str, float]] = {"60": 0.04, "300": 0.005, "1000": 0.005}  # violation rate
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.made: dict[str, Page] = {}
+
+    def __getitem__(self, name: str) -> Page:
+        if name not in self.made:
+            if name == "demo":
+                self.made[name] = Page(name, REPO, _render(REPO, self.base / "demo.html"))
+            else:
+                sys.path.insert(0, str(REPO / "benchmarks"))
+                from generate import generate
+
+                root = self.base / f"repo{name}"
+                generate(root, int(name), violation_rate=self.SIZES[name])
+                html = _render(root, self.base / f"repo{name}.html")
+                self.made[name] = Page(name, root, html)
+        return self.made[name]
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> Pages:
+    return Pages(tmp_path_factory.mktemp("graph-pages"))
 
 
 def _open(browser: Any, html: Path, query: str = "") -> Any:
@@ -157,7 +172,7 @@ _NODES_BOX = """() => {
 
 
 @pytest.mark.parametrize("name", ["demo", "60", "300", "1000"])
-def test_screenshots_and_fit(browser: Any, pages: dict[str, Page], name: str) -> None:
+def test_screenshots_and_fit(browser: Any, pages: Pages, name: str) -> None:
     """Fit shows every package, using the window; screenshots at fit and zoomed in."""
     page = _open(browser, pages[name].html)
     outer = _viewport(page)
@@ -193,7 +208,7 @@ def test_screenshots_and_fit(browser: Any, pages: dict[str, Page], name: str) ->
     _close(page)
 
 
-def test_zoom_pan_keys(browser: Any, pages: dict[str, Page]) -> None:
+def test_zoom_pan_keys(browser: Any, pages: Pages) -> None:
     page = _open(browser, pages["300"].html)
     outer = _viewport(page)
     fitted = _scale(page)
@@ -266,9 +281,7 @@ def _view_of(root: Path) -> Any:
     return graph_view(load_workspace(load_config(root, []), use_cache=False), findings=True)
 
 
-def test_focus_query_shows_the_same_neighbourhood_as_the_cli(
-    browser: Any, pages: dict[str, Page]
-) -> None:
+def test_focus_query_shows_the_same_neighbourhood_as_the_cli(browser: Any, pages: Pages) -> None:
     view = _view_of(pages["300"].root)
     middle = view.levels[len(view.levels) // 2][0]
     expected = {node.name for node in focus_view(view, middle, 2).nodes}
@@ -295,7 +308,7 @@ def test_focus_query_shows_the_same_neighbourhood_as_the_cli(
     _close(page)
 
 
-def test_jump_to_each_finding(browser: Any, pages: dict[str, Page]) -> None:
+def test_jump_to_each_finding(browser: Any, pages: Pages) -> None:
     view = _view_of(pages["1000"].root)
     assert view.findings
     page = _open(browser, pages["1000"].html)
@@ -323,7 +336,7 @@ def test_jump_to_each_finding(browser: Any, pages: dict[str, Page]) -> None:
     _close(page)
 
 
-def test_search_scrolls_to_and_steps_through_matches(browser: Any, pages: dict[str, Page]) -> None:
+def test_search_scrolls_to_and_steps_through_matches(browser: Any, pages: Pages) -> None:
     view = _view_of(pages["300"].root)
     query = "pkg-0012"
     expected = sorted(node.name for node in view.nodes if query in node.name)
@@ -357,7 +370,7 @@ def test_search_scrolls_to_and_steps_through_matches(browser: Any, pages: dict[s
     _close(page)
 
 
-def test_filters_blocked_marks_and_counts(browser: Any, pages: dict[str, Page]) -> None:
+def test_filters_blocked_marks_and_counts(browser: Any, pages: Pages) -> None:
     view = _view_of(pages["300"].root)
     page = _open(browser, pages["300"].html)
     counts = page.inner_text("#counts")
