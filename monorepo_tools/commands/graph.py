@@ -50,6 +50,15 @@ def graph_view(
     if affected is not None:
         view = replace(view, affected=frozenset(affected))
     if focus is not None:
+        if (
+            publishable_only
+            and focus in workspace.packages
+            and all(node.name != focus for node in view.nodes)
+        ):
+            raise FocusError(
+                f"{focus} is not publishable, so --publishable-only leaves it out of the graph; "
+                "drop --publishable-only to focus on it"
+            )
         view = focus_view(view, focus, depth)
     if reduce:
         view = reduce_view(view)

@@ -109,6 +109,7 @@ def _repo(tmp_path: Path) -> Path:
         {
             "base": pyproject("base", "stable"),
             "helper": pyproject("helper"),  # internal
+            "tool": pyproject("tool"),  # internal, nothing publishable needs it
             "mid": pyproject("mid", "stable", deps=["base"]),
             "side": pyproject("side", "stable", deps=["base"]),
             "top": pyproject("top", "supported", deps=["mid", "base", "helper"]),  # violation
@@ -141,7 +142,7 @@ def test_graph_focus_in_every_format(cli: Cli, tmp_path: Path, fmt: str) -> None
     root = _repo(tmp_path)
     full = cli("graph", "--root", str(root), "--format", fmt)
     assert full.code == 0
-    assert _drawn(fmt, full.out) == {"base", "helper", "mid", "side", "top", "app"}
+    assert _drawn(fmt, full.out) == {"base", "helper", "tool", "mid", "side", "top", "app"}
     focused = cli("graph", "--root", str(root), "--format", fmt, "--focus", "mid")
     assert focused.code == 0, focused.err
     assert _drawn(fmt, focused.out) == {"mid", "base", "top"}
@@ -156,6 +157,7 @@ def test_graph_focus_in_every_format(cli: Cli, tmp_path: Path, fmt: str) -> None
         (["--focus", "mdi"], "no package named 'mdi' in the graph; did you mean mid"),
         (["--focus", "mid", "--depth", "-2"], "--depth must be 0 or more"),
         (["--depth", "2"], "--depth needs --focus NAME"),
+        (["--focus", "tool", "--publishable-only"], "drop --publishable-only to focus on it"),
     ],
 )
 def test_graph_focus_errors(cli: Cli, tmp_path: Path, args: list[str], message: str) -> None:
