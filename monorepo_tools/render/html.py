@@ -309,7 +309,7 @@ _JS = r"""
     }
     return union(visible);
   }
-  function fit() { var b = graphBox(); if (b) { showBox(b, 2, 16); } }
+  function fit() { var b = graphBox(); if (b) { showBox(b, 1.5, 16); } }  // small graphs: 150% at most
   function centerOn(name, minK) {
     var b = boxes[name], s = size(), k = Math.max(view.k, minK || 0);
     k = clampK(k);
