@@ -4,12 +4,14 @@ Run from the repository root::
 
     python benchmarks/render_screenshots.py [OUT_DIR]
 
-It builds (a) the demo repository's view and (b) a seeded synthetic 60-package view, writes
-``*.svg`` / ``*.html`` into OUT_DIR (a fresh temporary folder by default) and, when a
-``chromium`` binary is on PATH, a PNG of each (the HTML also once with ``?highlight=<name>``,
-which pins that package's highlight on load). It prints every path it wrote. Nothing here
-touches the network: Chromium runs with its background networking switched off and only opens
-``file://`` URLs.
+It builds the views of (a) this repository's demo packages, (b) a seeded synthetic 60-package
+view and (c) 300- and 1,000-package repositories written by ``generate.py`` (with ``check``'s
+findings, so blocked packages and the findings list show), writes ``*.svg`` / ``*.html`` into
+OUT_DIR (a fresh temporary folder by default) and, when a ``chromium`` binary is on PATH, a PNG
+of each (the HTML also once with ``?highlight=<name>``, which pins that package's highlight on
+load). It prints every path it wrote. Nothing here touches the network: Chromium runs with its
+background networking switched off and only opens ``file://`` URLs. The test suite's own
+screenshots (``tests/render/test_browser.py``) go to ``.monorepo/test-artifacts/graph/``.
 """
 
 from __future__ import annotations
@@ -221,10 +223,27 @@ def screenshot(url: str, png: Path, size: str = "1600,1000") -> None:
     print(png)
 
 
+def generated_view(count: int, base: Path) -> GraphView:
+    """The view ``graph --format html`` draws for a ``generate.py`` repository of *count*."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from generate import generate
+
+    from monorepo_tools.commands.graph import graph_view
+    from monorepo_tools.config import load_config
+    from monorepo_tools.workspace import load_workspace
+
+    root = base / f"repo{count}"
+    if not (root / "pyproject.toml").exists():
+        generate(root, count)
+    return graph_view(load_workspace(load_config(root, []), use_cache=False), findings=True)
+
+
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="render-"))
     out.mkdir(parents=True, exist_ok=True)
     views = {"demo": (demo_view(), "agent-adapters"), "synthetic60": (synthetic_view(), "")}
+    for count in (300, 1000):
+        views[f"repo{count}"] = (generated_view(count, out), "")
     for stem, (view, focus) in views.items():
         started = time.perf_counter()
         layout = layout_graph(view)

@@ -93,6 +93,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only publishable packages (and the internal ones they wrongly depend on)",
     )
+    graph.add_argument(
+        "--focus",
+        metavar="NAME",
+        help="only NAME, its dependencies and its dependents (--depth edges deep), in any format",
+    )
+    graph.add_argument(
+        "--depth",
+        type=int,
+        default=None,
+        metavar="N",
+        help="how many edges deep --focus goes in each direction (default: 1)",
+    )
+    graph.add_argument(
+        "--reduce",
+        action="store_true",
+        help="draw the transitive reduction: leave out edges implied by longer paths",
+    )
     _output(graph)
 
     plan = sub.add_parser(
@@ -291,13 +308,25 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_graph(args: argparse.Namespace) -> int:
-    from .commands.graph import graph_view, render_graph
+    from .commands.graph import FINDING_FORMATS, graph_view, render_graph
 
     publishable = "publishable-only" if args.publishable_only else ""
-    memo = _output_cache(args, "graph", args.format, publishable)
+    if args.depth is not None and args.focus is None:
+        raise ConfigError("--depth needs --focus NAME (the package whose neighbourhood to show)")
+    depth = 1 if args.depth is None else args.depth
+    shape = [f"focus={args.focus}", f"depth={depth}"] if args.focus is not None else []
+    shape += ["reduce"] if args.reduce else []
+    memo = _output_cache(args, "graph", args.format, publishable, *shape)
     hit = memo.get()
     if hit is None:
-        view = graph_view(memo.workspace(), publishable_only=args.publishable_only)
+        view = graph_view(
+            memo.workspace(),
+            publishable_only=args.publishable_only,
+            focus=args.focus,
+            depth=depth,
+            reduce=args.reduce,
+            findings=args.format in FINDING_FORMATS,
+        )
         text = render_graph(view, args.format)
         memo.put(0, [text])
     else:

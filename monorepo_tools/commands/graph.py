@@ -1,20 +1,100 @@
-"""``monorepo graph``: the dependency graph in six views."""
+"""``monorepo graph``: the dependency graph in six views.
+
+:func:`graph_view` builds the :class:`GraphView` every format renders; ``focus``/``depth`` cut it
+down to one package's neighbourhood and ``reduce`` drops edges implied by longer paths (the same
+for every format, see :mod:`monorepo_tools.render.select`). ``findings=True`` also runs the
+``check`` rules so the picture can list the findings, mark the blocked packages and show the
+same counts as ``check`` (the SVG and HTML views ask for it; the text and json views do not, so
+they stay as fast as before). ``affected`` is the set of names a change affects, marked by the
+SVG and filterable in the HTML page (``None``: no such set was asked for).
+"""
 
 from __future__ import annotations
 
-from ..graph import build_graph
-from ..render.model import GraphView
-from ..rules import violating_edges
+from collections.abc import Iterable
+from dataclasses import replace
+
+from ..graph import BLOCKING_KINDS, DependencyGraph, build_graph
+from ..render.model import GraphFinding, GraphView
+from ..render.select import FocusError, focus_view, reduce_view
+from ..rules import check_workspace, violating_edges
 from ..workspace import Workspace
 
-__all__ = ["GRAPH_FORMATS", "graph_view", "render_graph"]
+__all__ = [
+    "FINDING_FORMATS",
+    "GRAPH_FORMATS",
+    "FocusError",
+    "graph_view",
+    "render_graph",
+]
 
 GRAPH_FORMATS = ("text", "json", "dot", "mermaid", "svg", "html")
+FINDING_FORMATS = frozenset({"svg", "html"})  # the views that list findings and blocked packages
 
 
-def graph_view(workspace: Workspace, publishable_only: bool = False) -> GraphView:
+def graph_view(
+    workspace: Workspace,
+    publishable_only: bool = False,
+    *,
+    focus: str | None = None,
+    depth: int = 1,
+    reduce: bool = False,
+    findings: bool = False,
+    affected: Iterable[str] | None = None,
+) -> GraphView:
+    """The view of *workspace*; raises :class:`FocusError` for an unknown *focus* package."""
     graph = build_graph(workspace)
-    return graph.view(publishable_only=publishable_only, violating=violating_edges(workspace))
+    view = graph.view(publishable_only=publishable_only, violating=violating_edges(workspace))
+    if findings:
+        view = _with_findings(view, workspace, graph)
+    if affected is not None:
+        view = replace(view, affected=frozenset(affected))
+    if focus is not None:
+        if (
+            publishable_only
+            and focus in workspace.packages
+            and all(node.name != focus for node in view.nodes)
+        ):
+            raise FocusError(
+                f"{focus} is not publishable, so --publishable-only leaves it out of the graph; "
+                "drop --publishable-only to focus on it"
+            )
+        view = focus_view(view, focus, depth)
+    if reduce:
+        view = reduce_view(view)
+    return view
+
+
+def _with_findings(view: GraphView, workspace: Workspace, graph: DependencyGraph) -> GraphView:
+    found = check_workspace(workspace, graph)
+    targets = {
+        (e.source, f"{e.dependency.field}: {e.dependency.raw}"): e.target
+        for e in workspace.edges
+        if e.kind in BLOCKING_KINDS
+    }
+    items = tuple(
+        GraphFinding(
+            code=f.code,
+            package=f.package,
+            message=f.message,
+            file=f.file,
+            line=f.line,
+            target=targets.get((f.package, f.subject)) if f.code == "internal-dependency" else None,
+        )
+        for f in found
+    )
+    sources = {f.package for f in found if f.package in workspace.packages}
+    publishable = [p.name for p in workspace.packages.values() if p.publishable]
+    blocked: set[str] = set()
+    for _, names in graph.transitive_dependents(sources, publishable).values():
+        blocked.update(names)
+    shown = {node.name for node in view.nodes}
+    return replace(
+        view,
+        findings=items,
+        blocked=frozenset(blocked & shown),
+        unreadable=len(workspace.rejected),
+    )
 
 
 def render_graph(view: GraphView, fmt: str) -> str:

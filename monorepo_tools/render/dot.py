@@ -27,6 +27,14 @@ from .model import STATUS_COLORS, VIOLATION_COLOR, GraphEdge, GraphNode, GraphVi
 __all__ = ["quote", "render_dot"]
 
 _FONT = "Helvetica,Arial,sans-serif"
+_FOCUS_COLOR = "#111111"
+
+
+def _title(view: GraphView) -> str:
+    if view.focus is None:
+        return view.title
+    name, depth = view.focus
+    return f"{view.title}: {name} and its neighbourhood (depth {depth})"
 
 
 def quote(text: str) -> str:
@@ -92,12 +100,14 @@ def render_dot(view: GraphView) -> str:
     lines = [
         f"digraph {quote(view.title)} {{",
         "  rankdir=TB;",
-        f"  graph [fontname={quote(_FONT)}, label={quote(view.title)}, labelloc=t, "
+        f"  graph [fontname={quote(_FONT)}, label={quote(_title(view))}, labelloc=t, "
         "nodesep=0.35, ranksep=0.6];",
         f'  node [shape=box, style="rounded,filled", fontname={quote(_FONT)}, fontsize=11];',
         f'  edge [color="#6b7685", fontname={quote(_FONT)}, fontsize=9, arrowsize=0.7];',
     ]
     lines += [_node_line(node) for node in view.nodes]
+    if view.focus is not None:  # `graph --focus NAME`: the package the picture is about
+        lines.append(f"  {quote(view.focus[0])} [penwidth=4, color={quote(_FOCUS_COLOR)}];")
     levels = [(level, names) for level, names in enumerate(view.levels) if names]
     if len(levels) > 1:
         lines += [

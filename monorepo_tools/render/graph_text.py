@@ -46,7 +46,12 @@ def render_graph_text(view: GraphView) -> str:
         f"Publish order: {len(view.levels)} levels (the packages of one level can be built in parallel)",
         "",
     ]
+    if view.focus is not None:  # a neighbourhood: only the levels it reaches, numbered as in full
+        name, depth = view.focus
+        lines[0] = f"Focus: {name}, its dependencies and dependents up to {depth} edge(s) away"
     for index, level in enumerate(view.levels):
+        if not level and view.focus is not None:
+            continue
         lines.append(f"level {index}")
         for name in level:
             node = nodes[name]

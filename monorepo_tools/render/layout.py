@@ -16,8 +16,11 @@ How the picture is built:
   (counted between every pair of layers an edge joins) wins.
 * Wrapping: a layer wider than ``max_per_row`` packages is folded into several rows inside its
   band, filled column by column (so neighbours in the chosen order stay neighbours) with the
-  columns aligned; a repository of hundreds of packages stays about as wide as twelve boxes
-  rather than tens of thousands of pixels.
+  columns aligned. By default ``max_per_row`` is chosen from the graph's shape (at least
+  twelve) so the whole drawing comes out about as wide as a screen is for its height: "fit to
+  screen" then shows every package as large as the screen allows, instead of a thin column.
+* Bands: ``Layout.bands`` gives each level's vertical extent, for the level labels and band
+  shading of the SVG and the level ruler of the HTML page.
 * Edges: chains of cubic curves with vertical tangents, from the dependent's bottom to the
   dependency's top. An edge that has to get past rows of boxes runs straight down the gap between
   two columns of each band in its way (the gap closest to the direct line) and bends only
@@ -41,11 +44,13 @@ from dataclasses import dataclass, replace
 from .model import GraphEdge, GraphView
 
 __all__ = [
+    "ASPECT",
     "BOX_HEIGHT",
     "DETAIL_FONT_SIZE",
     "NAME_FONT_SIZE",
     "EdgePath",
     "Layout",
+    "LevelBand",
     "NodeBox",
     "Point",
     "Segment",
@@ -63,9 +68,11 @@ BOX_PAD_X = 12.0
 BOX_MIN_WIDTH = 96.0
 H_GAP = 30.0  # between boxes of one row
 ROW_GAP = 34.0  # between the rows of one wrapped level band
-LEVEL_GAP = 84.0  # between level bands: room for the curves and their arrowheads
+LEVEL_GAP = 66.0  # between level bands: room for the curves, their arrowheads and band edges
 MARGIN = 24.0
-MAX_PER_ROW = 12
+MAX_PER_ROW = 12  # the least the automatic choice uses
+MAX_PER_ROW_LIMIT = 80
+ASPECT = 1.6  # width / height the automatic row width aims for (a laptop screen)
 SWEEPS = 6
 GAP_PAD = 8.0  # an edge passing a row keeps this far from the boxes beside it
 LANE_SPACING = 4.0  # between edges sharing one gap
@@ -100,9 +107,13 @@ def text_width(text: str, size: float, *, bold: bool = False) -> float:
     return em * size * (_BOLD_FACTOR if bold else 1.0)
 
 
-def box_lines(name: str, version: str | None, status: str) -> tuple[str, str, str]:
-    """The three text lines a package box shows (shared by the layout and the SVG)."""
-    return name, version if version is not None else "no version", status
+def box_lines(name: str, version: str | None, status: str, note: str = "") -> tuple[str, str, str]:
+    """The three text lines a package box shows (shared by the layout and the SVG).
+
+    ``note`` (e.g. ``"blocked"``) follows the status on the third line.
+    """
+    third = f"{status} · {note}" if note else status
+    return name, version if version is not None else "no version", third
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +190,16 @@ class EdgePath:
 
 
 @dataclass(frozen=True, slots=True)
+class LevelBand:
+    """The vertical extent of one publish level's rows (``top`` to ``bottom``)."""
+
+    level: int
+    top: float
+    bottom: float
+    count: int  # packages in the level
+
+
+@dataclass(frozen=True, slots=True)
 class Layout:
     """Node boxes (in the view's node order), edge paths (in its edge order) and the canvas size."""
 
@@ -186,6 +207,7 @@ class Layout:
     height: float
     boxes: tuple[NodeBox, ...]
     edges: tuple[EdgePath, ...]
+    bands: tuple[LevelBand, ...] = ()  # top of the picture first
 
     def box(self, name: str) -> NodeBox:
         for box in self.boxes:
@@ -194,18 +216,25 @@ class Layout:
         raise KeyError(name)
 
 
-def layout_graph(view: GraphView, *, max_per_row: int = MAX_PER_ROW) -> Layout:
-    """Lay ``view`` out in level bands (level 0 at the bottom); see the module docstring."""
-    if max_per_row < 1:
+def layout_graph(view: GraphView, *, max_per_row: int | None = None) -> Layout:
+    """Lay ``view`` out in level bands (level 0 at the bottom); see the module docstring.
+
+    ``max_per_row`` (packages per row of a level band) defaults to :func:`row_width`.
+    """
+    if max_per_row is not None and max_per_row < 1:
         raise ValueError("max_per_row must be at least 1")
     if not view.nodes:
         return Layout(width=2 * MARGIN, height=2 * MARGIN, boxes=(), edges=())
 
     level_of = {node.name: max(node.level, 0) for node in view.nodes}
     widths = {
-        node.name: _box_width(*box_lines(node.name, node.version, node.status))
+        node.name: _box_width(
+            *box_lines(node.name, node.version, node.status, node_note(view, node.name))
+        )
         for node in view.nodes
     }
+    if max_per_row is None:
+        max_per_row = row_width(level_of, widths)
     # Edges to packages the view does not hold cannot be placed; they are left out.
     edges = [
         edge
@@ -226,7 +255,37 @@ def layout_graph(view: GraphView, *, max_per_row: int = MAX_PER_ROW) -> Layout:
     if gaps:
         geometry = _place(bands, level_of, widths, gaps)
     paths = _route(edges, geometry, bands)
-    return _normalized(tuple(geometry.boxes[node.name] for node in view.nodes), tuple(paths))
+    return _normalized(
+        tuple(geometry.boxes[node.name] for node in view.nodes), tuple(paths), geometry.bands
+    )
+
+
+def node_note(view: GraphView, name: str) -> str:
+    """What the third line of a box adds after the status: ``"blocked"`` or nothing."""
+    return "blocked" if name in view.blocked else ""
+
+
+def row_width(level_of: dict[str, int], widths: dict[str, float]) -> int:
+    """Packages per row that make the drawing about :data:`ASPECT` times as wide as it is tall.
+
+    Estimated from the level sizes and the mean box width (the real layout widens busy gaps a
+    little); never fewer than :data:`MAX_PER_ROW`.
+    """
+    counts: dict[int, int] = defaultdict(int)
+    for level in level_of.values():
+        counts[level] += 1
+    # Gaps busy with edges get wider than H_GAP: count a quarter more per column.
+    column = (sum(widths.values()) / len(widths) + H_GAP) * 1.25
+    step = BOX_HEIGHT + ROW_GAP
+    best, best_scale = MAX_PER_ROW, 0.0
+    for per_row in range(MAX_PER_ROW, min(MAX_PER_ROW_LIMIT, max(counts.values())) + 1):
+        rows = sum(math.ceil(count / per_row) for count in counts.values())
+        height = rows * step + len(counts) * (LEVEL_GAP - ROW_GAP)
+        width = max(min(count, per_row) for count in counts.values()) * column
+        scale = min(ASPECT / width, 1 / height)  # how large "fit to screen" draws a box
+        if scale > best_scale * 1.02:  # a wider picture must be clearly better
+            best, best_scale = per_row, scale
+    return best
 
 
 def _box_width(name: str, version: str, status: str) -> float:
@@ -357,6 +416,7 @@ class _Band:
 
 @dataclass(frozen=True, slots=True)
 class _Geometry:
+    bands: tuple[LevelBand, ...]
     boxes: dict[str, NodeBox]
     spans: tuple[tuple[tuple[float, float], ...], ...]  # per band: (left, right) of each column
     lefts: tuple[tuple[float, ...], ...]  # per band: left of each column (for bisect)
@@ -399,9 +459,14 @@ def _place(
     spans: list[tuple[tuple[float, float], ...]] = []
     row_y: list[float] = []
     row_of: dict[str, int] = {}
+    level_bands: list[LevelBand] = []
     y = 0.0
     step = BOX_HEIGHT + ROW_GAP
     for b, band in enumerate(bands):
+        count = sum(len(column) for column in band.columns)
+        level_bands.append(
+            LevelBand(band.level, round(y, 1), round(y + band.row_count * step - ROW_GAP, 1), count)
+        )
         x = (width - band_widths[b]) / 2  # every band centred
         band_spans: list[tuple[float, float]] = []
         for k, column in enumerate(band.columns):
@@ -423,6 +488,7 @@ def _place(
         row_y += [round(y + i * step, 1) for i in range(band.row_count)]
         y += band.row_count * step - ROW_GAP + LEVEL_GAP
     return _Geometry(
+        bands=tuple(level_bands),
         boxes=boxes,
         spans=tuple(spans),
         lefts=tuple(tuple(left for left, _ in band_spans) for band_spans in spans),
@@ -589,7 +655,9 @@ def _bend(a: Point, b: Point) -> Segment:
     return ((a[0], a[1] + half), (b[0], b[1] - half), b)
 
 
-def _normalized(boxes: tuple[NodeBox, ...], paths: tuple[EdgePath, ...]) -> Layout:
+def _normalized(
+    boxes: tuple[NodeBox, ...], paths: tuple[EdgePath, ...], bands: tuple[LevelBand, ...] = ()
+) -> Layout:
     """Shift everything so the drawing (boxes and curves) starts at ``MARGIN`` on both axes."""
     xs = [box.x for box in boxes] + [box.right for box in boxes]
     ys = [box.y for box in boxes] + [box.bottom for box in boxes]
@@ -613,6 +681,10 @@ def _normalized(boxes: tuple[NodeBox, ...], paths: tuple[EdgePath, ...]) -> Layo
                 segments=tuple((shift(c1), shift(c2), shift(end)) for c1, c2, end in path.segments),
             )
             for path in paths
+        ),
+        bands=tuple(
+            replace(band, top=round(band.top + dy, 1), bottom=round(band.bottom + dy, 1))
+            for band in bands
         ),
     )
 

@@ -15,13 +15,30 @@ Conventions the renderers rely on:
   (e.g. runtime and dev).
 * ``violating`` marks an edge that breaks a publishing rule (a publishable package depending on a
   non-publishable one, or an edge inside a dependency cycle): renderers draw it red.
+* ``findings`` are ``check``'s findings (code, package, message), in ``check``'s order, when the
+  caller computed them (the SVG and HTML views do; ``None`` means "not computed": the header
+  then shows no findings count). ``blocked`` names the publishable packages a finding keeps from
+  being published: dependents (runtime/optional, transitively) of a package with a finding.
+  ``unreadable`` counts the packages ``check`` saw but the graph cannot draw (unreadable
+  ``pyproject.toml``, duplicate names), so the header's package count matches ``check``'s.
+* ``affected`` is the set of names a change affects (``--affected-since``), or ``None`` when no
+  such set was asked for: the SVG marks them and the HTML page can filter on them.
+* ``focus`` is ``(name, depth)`` when the view was cut down to one package's neighbourhood.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["STATUS_COLORS", "GraphEdge", "GraphNode", "GraphView"]
+__all__ = [
+    "AFFECTED_COLOR",
+    "STATUS_COLORS",
+    "VIOLATION_COLOR",
+    "GraphEdge",
+    "GraphFinding",
+    "GraphNode",
+    "GraphView",
+]
 
 # One palette for every view, so the SVG, the HTML page, DOT and Mermaid agree.
 # (fill, stroke/text accent) per status; "invalid" is a status outside the allowed four.
@@ -33,6 +50,7 @@ STATUS_COLORS: dict[str, tuple[str, str]] = {
     "invalid": ("#fde2e1", "#c62828"),
 }
 VIOLATION_COLOR = "#d32f2f"
+AFFECTED_COLOR = "#ffb300"  # the halo of an affected package
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +78,18 @@ class GraphEdge:
 
 
 @dataclass(frozen=True, slots=True)
+class GraphFinding:
+    """One ``check`` finding, as the graph views list it (a jump target in the HTML page)."""
+
+    code: str
+    package: str
+    message: str
+    file: str = ""
+    line: int | None = None
+    target: str | None = None  # the dependency an ``internal-dependency`` finding is about
+
+
+@dataclass(frozen=True, slots=True)
 class GraphView:
     """Everything a graph view needs, in a deterministic order."""
 
@@ -67,6 +97,12 @@ class GraphView:
     edges: tuple[GraphEdge, ...]
     levels: tuple[tuple[str, ...], ...]
     title: str = "monorepo"
+    findings: tuple[GraphFinding, ...] | None = None
+    blocked: frozenset[str] = frozenset()
+    affected: frozenset[str] | None = None
+    unreadable: int = 0
+    focus: tuple[str, int] | None = None
+    reduced: bool = False  # edges implied by others were left out (transitive reduction)
 
     def node(self, name: str) -> GraphNode:
         for node in self.nodes:

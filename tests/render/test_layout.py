@@ -188,13 +188,28 @@ def test_synthetic_repositories(synthetic_view: Synthetic, count: int) -> None:
     assert layout.width < 4000
 
 
-def test_thousand_packages_are_fast(synthetic_view: Synthetic) -> None:
-    """The time is measured in benchmarks/bench_layout.py; here the layout of 1,000 holds."""
+def test_thousand_packages(synthetic_view: Synthetic) -> None:
+    # How long this takes is measured in benchmarks/bench_render.py, not asserted here.
     view = synthetic_view(1000, seed=11, levels=12)
     layout = layout_graph(view)
     assert len(layout.boxes) == 1000
+    # The automatic row width keeps the picture about as wide as a screen for its height.
+    assert 0.8 < layout.width / layout.height < 3.2
     _assert_levels_go_down(view, layout)
     _assert_no_overlap(layout)
+
+
+def test_level_bands_enclose_their_boxes(synthetic_view: Synthetic) -> None:
+    view = synthetic_view(120, seed=5, levels=6)
+    layout = layout_graph(view)
+    assert [band.level for band in layout.bands] == list(range(5, -1, -1))  # top band first
+    by_level = {band.level: band for band in layout.bands}
+    for box in layout.boxes:
+        band = by_level[box.level]
+        assert band.top <= box.y and box.bottom <= band.bottom
+    assert sum(band.count for band in layout.bands) == 120
+    for upper, lower in zip(layout.bands, layout.bands[1:], strict=False):
+        assert upper.bottom < lower.top
 
 
 def test_empty_and_dangling(make_view: ViewBuilder) -> None:

@@ -6,17 +6,22 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import replace
 from html.parser import HTMLParser
+from typing import Any
 
 from monorepo_tools.render.html import graph_data, render_html, script_json
 from monorepo_tools.render.layout import layout_graph
 from monorepo_tools.render.model import (
+    AFFECTED_COLOR,
     STATUS_COLORS,
     VIOLATION_COLOR,
     GraphEdge,
+    GraphFinding,
     GraphNode,
     GraphView,
 )
+from monorepo_tools.render.select import implied_edges
 from monorepo_tools.render.svg import counts_line, render_svg
 
 ViewBuilder = Callable[..., GraphView]
@@ -79,10 +84,12 @@ def test_svg_edges_carry_data_and_styles(make_view: ViewBuilder) -> None:
     view = _view(make_view)
     root = ET.fromstring(render_svg(view))
     edges = _groups(root, "edge")
+    # Violations come last (drawn on top); otherwise the view's order.
+    ordered = sorted(view.edges, key=lambda e: e.violating)
     assert [(g.get("data-source"), g.get("data-target"), g.get("data-kind")) for g in edges] == [
-        (e.source, e.target, e.kind) for e in view.edges
+        (e.source, e.target, e.kind) for e in ordered
     ]
-    for g, edge in zip(edges, view.edges, strict=True):
+    for g, edge in zip(edges, ordered, strict=True):
         path = g.find(f"{SVG}path")
         assert path is not None and path.get("d", "").startswith("M")
         assert path.get("marker-end", "").startswith("url(#arrow")
@@ -208,3 +215,109 @@ def test_html_json_cannot_close_its_script(make_view: ViewBuilder) -> None:
 
 def test_html_deterministic(demo_view: GraphView) -> None:
     assert render_html(demo_view) == render_html(demo_view)
+
+
+# --------------------------------------------------------------------------- marks and levels
+
+
+def _marked(make_view: ViewBuilder, **changes: Any) -> GraphView:
+    view = _view(make_view)
+    findings = (
+        GraphFinding(
+            "internal-dependency", "service-api", "depends on io-utils", target="io-utils"
+        ),
+        GraphFinding("invalid-status", "odd", "bogus status"),
+        GraphFinding("invalid-status", "odd", "twice"),
+    )
+    return replace(view, findings=findings, blocked=frozenset({"plugin.x-y"}), **changes)
+
+
+def test_svg_labels_every_level_in_the_picture(make_view: ViewBuilder) -> None:
+    view = _view(make_view)
+    root = ET.fromstring(render_svg(view))
+    levels = _groups(root, "level")
+    assert [g.get("data-level") for g in levels] == ["2", "1", "0"]  # top of the picture first
+    for g in levels:
+        assert f"level {g.get('data-level')}" in _all_text(g)
+    assert "published first" in _all_text(levels[-1])
+
+
+def test_svg_marks_findings_blocked_and_affected(make_view: ViewBuilder) -> None:
+    view = _marked(make_view, affected=frozenset({"core.base"}))
+    root = ET.fromstring(render_svg(view))
+    nodes = {
+        g.get("data-name"): g for g in root.iter(f"{SVG}g") if "node" in (g.get("class") or "")
+    }
+    assert nodes["odd"].get("data-findings") == "2"
+    badge = nodes["odd"].find(f"{SVG}circle")
+    assert badge is not None and badge.get("fill") == VIOLATION_COLOR
+    assert "2" in _all_text(nodes["odd"])
+    assert nodes["service-api"].get("data-findings") == "1"
+    blocked = nodes["plugin.x-y"]
+    assert blocked.get("class") == "node blocked" and blocked.get("data-blocked") == "true"
+    rect = next(r for r in blocked.iter(f"{SVG}rect") if r.get("class") != "halo")
+    assert rect.get("stroke") == VIOLATION_COLOR and rect.get("stroke-dasharray")
+    assert "incubator · blocked" in _all_text(blocked)
+    affected = nodes["core.base"]
+    assert "affected" in (affected.get("class") or "").split()
+    assert [r.get("fill") for r in affected.iter(f"{SVG}rect") if r.get("class") == "halo"] == [
+        AFFECTED_COLOR
+    ]
+    (legend,) = _groups(root, "legend")
+    for word in ("has findings", "blocked", "affected"):
+        assert word in _all_text(legend)
+    # Without an affected set there is no affected mark and no legend entry for one.
+    plain = ET.fromstring(render_svg(_marked(make_view)))
+    (legend,) = _groups(plain, "legend")
+    assert "affected" not in _all_text(legend)
+
+
+def test_violations_are_drawn_last_and_thicker_in_big_pictures(synthetic_view: Synthetic) -> None:
+    view = synthetic_view(300, seed=4)
+    root = ET.fromstring(render_svg(view))
+    groups = [g for g in root.iter(f"{SVG}g") if (g.get("class") or "").startswith("edges")]
+    assert [g.get("class") for g in groups] == ["edges implied", "edges", "edges violations"]
+    implied, normal, violations = groups
+    # The edges --reduce would leave out are drawn first and faint; none is a violation.
+    assert implied.get("opacity") == "0.3"
+    assert {(g.get("data-source"), g.get("data-target")) for g in _groups(implied, "edge")} == (
+        implied_edges(view)
+    )
+    assert all(g.get("data-violating") == "false" for g in _groups(implied, "edge"))
+    assert all(g.get("data-violating") == "false" for g in _groups(normal, "edge"))
+    assert len(_groups(violations, "edge")) == sum(e.violating for e in view.edges) > 0
+    widths = {float(p.get("stroke-width", "0")) for p in violations.iter(f"{SVG}path")}
+    assert min(widths) > 2.5  # scaled up with the picture
+    assert normal.get("opacity")  # hundreds of grey curves are drawn lighter
+
+
+def test_counts_line_with_findings_affected_and_focus(make_view: ViewBuilder) -> None:
+    view = _marked(make_view, affected=frozenset({"core.base", "odd"}), unreadable=2)
+    assert counts_line(view) == (
+        "7 packages · 3 publishable · 5 edges · 1 violation · 3 findings · 1 blocked · 2 affected"
+    )
+    focused = replace(view, focus=("odd", 2))
+    assert counts_line(focused).startswith("focus odd (depth 2) · ")
+
+
+def test_html_lists_findings_and_offers_filters(make_view: ViewBuilder) -> None:
+    view = _marked(make_view)
+    page = render_html(view)
+    data = json.loads(_embedded_json(page))
+    assert [(f["code"], f["package"], f["target"]) for f in data["findings"]] == [
+        ("internal-dependency", "service-api", "io-utils"),
+        ("invalid-status", "odd", None),
+        ("invalid-status", "odd", None),
+    ]
+    assert data["blocked"] == ["plugin.x-y"] and data["affected"] is None
+    for status in ("stable", "supported", "incubator", "internal", "invalid"):
+        assert f'data-filter="status" value="{status}"' in page
+    assert 'data-filter="problems"' in page
+    assert 'data-filter="affected"' not in page
+    with_affected = render_html(replace(view, affected=frozenset({"odd"})))
+    assert 'data-filter="affected"' in with_affected
+    assert json.loads(_embedded_json(with_affected))["affected"] == ["odd"]
+    for needle in ('id="findings"', 'id="fit"', 'id="zoom-in"', 'id="next-match"', 'id="ruler"'):
+        assert needle in page
+    # Only the statuses present get a checkbox.
+    assert 'value="invalid"' not in render_html(make_view([("a", "stable", 0)]))
