@@ -82,7 +82,7 @@ class Plan:
 
 def make_plan(result: CheckResult, snapshot: SnapshotId) -> Plan:
     """The plan for the checked workspace; :class:`PlanError` (exit 1) when check has findings."""
-    if result.findings:
+    if not result.ok:
         raise PlanError(
             "the workspace has findings that block publishing; nothing was planned or built:\n"
             + render_check(result.summary, "text").rstrip()

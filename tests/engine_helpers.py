@@ -38,6 +38,9 @@ FINDING_FIXTURES = (
     "dependency-cycle",
     "duplicate-name",
     "invalid-pyproject",
+    "unpinnable-metadata",
+    "optional-dependency-cycle",
+    "config-only",
 )
 
 
