@@ -95,8 +95,11 @@ def string_line(path: str | Path, key: str, value: str) -> int | None:
                 return number
             if number > start and line.strip() == value.strip():
                 return number
-            if number > start and (_HEADER.match(line) or _ASSIGNMENT.match(line)):
-                if not line.startswith((" ", "\t")):
-                    break
+            if (
+                number > start
+                and (_HEADER.match(line) or _ASSIGNMENT.match(line))
+                and not line.startswith((" ", "\t"))
+            ):
+                break
         # the value may sit on the key's own line (key = value)
     return line_of(path, value)

@@ -129,10 +129,8 @@ def _file_source(
             fix=f'create {relative} with __version__ = "0.1.0", or fix the path',
             files=(relative,),
         )
-    if pattern is None:  # a plain version file (setuptools file:)
-        version = text.strip()
-    else:
-        version = _regex_version(text, pattern)
+    # a plain version file (setuptools file:) when there is no pattern
+    version = text.strip() if pattern is None else _regex_version(text, pattern)
     if not version:
         return StaticVersion(
             source,
@@ -167,9 +165,13 @@ def _assigned_string(text: str, attribute: str) -> str | None:
             targets = [node.target]
         value = getattr(node, "value", None)
         for target in targets:
-            if isinstance(target, ast.Name) and target.id == attribute:
-                if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    return value.value
+            if (
+                isinstance(target, ast.Name)
+                and target.id == attribute
+                and isinstance(value, ast.Constant)
+                and isinstance(value.value, str)
+            ):
+                return value.value
     return None
 
 
