@@ -269,7 +269,11 @@ def _problems(ws: Workspace, package: Package) -> list[Finding]:
             continue  # an internal package is never built at a snapshot version
         file = package.file(problem.file) if problem.file else _file_of(package, problem.field)
         line = problem.line
-        if line is None and problem.field not in ("(file)", "[project]", "project.name"):
+        if (
+            line is None
+            and problem.field not in ("(file)", "[project]")
+            and problem.message != "is missing"
+        ):
             if problem.message.startswith("'"):  # an invalid requirement, quoted first
                 line = _string_line(ws, package, problem.field, problem.message.split("'")[1])
             else:
@@ -287,7 +291,7 @@ def _problems(ws: Workspace, package: Package) -> list[Finding]:
                 f"version cannot be read without running the package: {reason}"
             )
             fix = (
-                f"{problem.fix}; or set [tool.monorepo] base-version = \"X.Y.Z\" (the fallback), "
+                f'{problem.fix}; or set [tool.monorepo] base-version = "X.Y.Z" (the fallback), '
                 f'or replace "version" in dynamic with version = "X.Y.Z" in [project] of '
                 f"{package.pyproject}"
             )
@@ -370,7 +374,10 @@ def _version(ws: Workspace, package: Package) -> list[Finding]:
     if package.version is None:
         if package.base_version is not None:
             return []
-        if any(p.code == "dynamic-version" for p in package.problems) or "version" in package.needs_metadata:
+        if (
+            any(p.code == "dynamic-version" for p in package.problems)
+            or "version" in package.needs_metadata
+        ):
             return []  # reported with its reason by _problems / _metadata
         if dynamic:
             return [
@@ -378,7 +385,8 @@ def _version(ws: Workspace, package: Package) -> list[Finding]:
                     code="dynamic-version",
                     package=package.name,
                     file=package.pyproject,
-                    line=_key_line(ws, package, "project.dynamic") or ws.line_of(package, "dynamic"),
+                    line=_key_line(ws, package, "project.dynamic")
+                    or ws.line_of(package, "dynamic"),
                     message=(
                         f'{package.name} ({package.status}) declares dynamic = ["version"] and '
                         "nothing this tool reads says where it comes from"
@@ -446,7 +454,11 @@ def _metadata(ws: Workspace, package: Package) -> list[Finding]:
     if not package.publishable or not package.needs_metadata:
         return []
     internal = sorted(
-        {d.name for d in package.dependencies if d.name in ws.packages and d.name != package.name and d.kind in BLOCKING_KINDS}  # type: ignore[misc]
+        {
+            d.name
+            for d in package.dependencies
+            if d.name in ws.packages and d.name != package.name and d.kind in BLOCKING_KINDS
+        }  # type: ignore[misc]
     )
     if package.flavour == "setup.py":
         what = "setup.py computes its metadata"
@@ -675,7 +687,14 @@ def _optional_cycle(
     dep = data[0].dependency if data else None
     ring = " -> ".join((*cycle, cycle[0]))
     through = ", ".join(
-        sorted({f"{e.source}[{e.dependency.group}]" for es in graph.optional_cycle_edges.values() for e in es if e.source in members})
+        sorted(
+            {
+                f"{e.source}[{e.dependency.group}]"
+                for es in graph.optional_cycle_edges.values()
+                for e in es
+                if e.source in members
+            }
+        )
     )
     return Finding(
         code="optional-dependency-cycle",

@@ -208,7 +208,7 @@ def test_vcs_plugins_get_their_bypass_variable(
     root = fixture_repo(fixture)
     init_repo(root)
     git(root, "tag", "uvdv-v1.2.0")
-    (name, variable), = env.items()
+    ((name, variable),) = env.items()
     if name == "uvdv":
         plan = plan_of(root)
         assert plan.package("uvdv").version == "1.2.1.dev7"
@@ -222,7 +222,9 @@ def _stage(root: Path, name: str, plan: Plan, tmp: Path) -> Path:
     return stage_package(root, plan.package(name), tmp)
 
 
-def test_staging_rewrites_version_files(fixture_repo: Callable[[str], Path], tmp_path: Path) -> None:
+def test_staging_rewrites_version_files(
+    fixture_repo: Callable[[str], Path], tmp_path: Path
+) -> None:
     root = fixture_repo("layout-setuptools-dynamic")
     plan = plan_of(root)
     attr = _stage(root, "attr-pkg", plan, tmp_path / "s")
@@ -249,7 +251,9 @@ def test_staging_pins_poetry_tables(fixture_repo: Callable[[str], Path], tmp_pat
     assert deps["poetry2-lib"] == {"version": "==2.0.0.dev7", "optional": True, "extras": ["fast"]}
     assert deps["requests"] == "^2.31"  # not a monorepo package: untouched
     assert app["tool"]["poetry"]["dev-dependencies"]["poetry-tools"]["path"] == "../tools"
-    lib2 = tomllib.loads((_stage(root, "poetry2-lib", plan, tmp_path) / "pyproject.toml").read_text())
+    lib2 = tomllib.loads(
+        (_stage(root, "poetry2-lib", plan, tmp_path) / "pyproject.toml").read_text()
+    )
     assert lib2["project"]["version"] == "2.0.0.dev7"
     assert lib2["project"]["dependencies"] == ["poetry-lib==0.2.0.dev7"]
     assert lib2["tool"]["poetry"]["dependencies"]["poetry-lib"] == {"version": "==0.2.0.dev7"}
@@ -317,6 +321,8 @@ def test_globs_outside_the_root_are_usage_errors(
 
 def test_uv_source_paths_are_not_findings(fixture_repo: Callable[[str], Path]) -> None:
     assert analyse(fixture_repo("layout-uv-sources")).findings == []
-    assert analyse(fixture_repo("local-path-dependency")).findings[0].subject.startswith(
-        "[project].dependencies"
+    assert (
+        analyse(fixture_repo("local-path-dependency"))
+        .findings[0]
+        .subject.startswith("[project].dependencies")
     )

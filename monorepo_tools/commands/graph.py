@@ -17,8 +17,37 @@ def graph_view(workspace: Workspace, publishable_only: bool = False) -> GraphVie
     return graph.view(publishable_only=publishable_only, violating=violating_edges(workspace))
 
 
+def safe_view(view: GraphView) -> GraphView:
+    """*view* with every text from the repository neutralised (control characters escaped, URL
+    credentials masked), so that no renderer can print a forged line or a secret."""
+    from dataclasses import replace
+
+    from ..render.safe import clean
+
+    def opt(text: str | None) -> str | None:
+        return None if text is None else clean(text)
+
+    nodes = tuple(
+        replace(
+            n,
+            name=clean(n.name),
+            version=opt(n.version),
+            status=clean(n.status),
+            path=clean(n.path),
+        )
+        for n in view.nodes
+    )
+    edges = tuple(
+        replace(e, source=clean(e.source), target=clean(e.target), extra=opt(e.extra))
+        for e in view.edges
+    )
+    levels = tuple(tuple(clean(n) for n in level) for level in view.levels)
+    return replace(view, nodes=nodes, edges=edges, levels=levels, title=clean(view.title))
+
+
 def render_graph(view: GraphView, fmt: str) -> str:
     """Render *view* in *fmt* (one of GRAPH_FORMATS); renderers are imported on demand."""
+    view = safe_view(view)
     if fmt == "json":
         from ..render.graph_text import render_graph_json
 

@@ -65,6 +65,8 @@ def rewrite_staged(target: Path, planned: PlannedPackage) -> None:
         if file.is_file():
             text = file.read_text(encoding="utf-8")
             file.write_text(
-                rewrite_version_file(planned.version_file, text, planned.base_version, planned.version),
+                rewrite_version_file(
+                    planned.version_file, text, planned.base_version, planned.version
+                ),
                 encoding="utf-8",
             )

@@ -26,7 +26,5 @@ def rewrite_version_file(name: str, text: str, old: str, version: str) -> str:
         return version + "\n"
     for match in _ASSIGNMENT.finditer(text):
         if match.group("v").lstrip("v") == old.lstrip("v") or not old:
-            return (
-                text[: match.start("v")] + version + text[match.end("v") :]
-            )
+            return text[: match.start("v")] + version + text[match.end("v") :]
     raise PublishError(f"{name}: no version assignment holding {old!r} to rewrite")
