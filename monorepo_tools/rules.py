@@ -65,6 +65,7 @@ CODES = (
     "duplicate-name",
     "invalid-pyproject",
     "unpinnable-metadata",
+    "metadata-unavailable",
     "optional-dependency-cycle",
     "config-only",
 )
@@ -185,6 +186,8 @@ def _where(dep: Dependency) -> str:
 
 def _file_of(package: Package, field_name: str) -> str:
     """The file (relative to the root) where *field_name* of *package* is written."""
+    if field_name == "(file)":
+        return package.pyproject
     if field_name.startswith(("options.", "metadata.")) and "setup.cfg" in package.files:
         return package.file("setup.cfg")
     if "pyproject.toml" in package.files and not field_name.startswith(("options.", "metadata.")):
@@ -265,7 +268,7 @@ def _rejected(ws: Workspace, package: Package) -> list[Finding]:
 def _problems(ws: Workspace, package: Package) -> list[Finding]:
     out = []
     for problem in package.problems:
-        if problem.code == "dynamic-version" and not package.publishable:
+        if problem.code in ("dynamic-version", "metadata-unavailable") and not package.publishable:
             continue  # an internal package is never built at a snapshot version
         file = package.file(problem.file) if problem.file else _file_of(package, problem.field)
         line = problem.line
@@ -457,8 +460,11 @@ def _metadata(ws: Workspace, package: Package) -> list[Finding]:
         {
             d.name
             for d in package.dependencies
-            if d.name in ws.packages and d.name != package.name and d.kind in BLOCKING_KINDS
-        }  # type: ignore[misc]
+            if d.name is not None
+            and d.name in ws.packages
+            and d.name != package.name
+            and d.kind in BLOCKING_KINDS
+        }
     )
     if package.flavour == "setup.py":
         what = "setup.py computes its metadata"

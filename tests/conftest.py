@@ -61,3 +61,19 @@ def _fixtures_are_never_modified() -> Iterator[None]:
     after = snapshot_tree(FIXTURES)
     assert after == before, "a test modified tests/fixtures (run the tool on a copy)"
     assert not list(FIXTURES.rglob(".monorepo")), "a test ran the tool on tests/fixtures in place"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _shared_build_envs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One folder of build environments per test process (the metadata hook of setup.py-only
+    packages and dynamic requirements uses them; creation is locked, so sharing is safe)."""
+    import os
+
+    if os.environ.get("MONOREPO_BUILD_ENV_DIR"):
+        yield
+        return
+    os.environ["MONOREPO_BUILD_ENV_DIR"] = str(tmp_path_factory.getbasetemp() / "build-envs")
+    try:
+        yield
+    finally:
+        os.environ.pop("MONOREPO_BUILD_ENV_DIR", None)

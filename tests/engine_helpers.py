@@ -39,6 +39,7 @@ FINDING_FIXTURES = (
     "duplicate-name",
     "invalid-pyproject",
     "unpinnable-metadata",
+    "metadata-unavailable",
     "optional-dependency-cycle",
     "config-only",
 )

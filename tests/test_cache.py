@@ -477,3 +477,25 @@ def test_output_cache_survives_garbage_and_an_unwritable_state_folder(tmp_path: 
     (root / ".monorepo").write_text("a file\n", encoding="utf-8")
     _fill(root)  # nothing can be written: no error, and nothing cached
     assert _texts(root)[1] is None
+
+
+def test_a_cache_hit_imports_neither_networkx_nor_renderers(tmp_path: Path) -> None:
+    """And ``check`` on a plain repository never imports the build machinery (metadata hook)."""
+    import subprocess
+    import sys
+
+    root = _repo(tmp_path)
+    probe = (
+        "import sys\n"
+        "from monorepo_tools.cli import main\n"
+        "main(sys.argv[1:])\n"
+        "mods = ['networkx', 'monorepo_tools.graph', 'monorepo_tools.render.graph_text',"
+        " 'monorepo_tools.render.svg', 'monorepo_tools.publish.build']\n"
+        "print('LOADED', [m for m in mods if m in sys.modules])\n"
+    )
+    for command in (["check"], ["graph"], ["check", "--format", "json"]):
+        args = [sys.executable, "-c", probe, *command, "--root", str(root)]
+        cold = subprocess.run(args, capture_output=True, text=True, check=False)
+        assert "'monorepo_tools.publish.build'" not in cold.stdout, cold.stdout
+        warm = subprocess.run(args, capture_output=True, text=True, check=False)
+        assert warm.stdout.strip().endswith("LOADED []"), (command, warm.stdout)

@@ -127,7 +127,7 @@ def test_broken_root_pyproject_exits_2(cli: Cli, fixture_repo: Callable[[str], P
     (root / "pyproject.toml").write_text("[tool.monorepo\n")
     result = cli("check", "--root", str(root))
     assert result.code == 2
-    assert "pyproject.toml: not valid TOML" in result.err
+    assert "pyproject.toml:1:15: not valid TOML" in result.err  # with the position
 
 
 def test_packages_option_replaces_the_root_globs(cli: Cli, tmp_path: Path) -> None:

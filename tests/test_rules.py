@@ -248,13 +248,26 @@ EXPECTED: dict[str, list[Expect]] = {
             related=("configuration", "sdk"),
         ),
     ],
+    "metadata-unavailable": [
+        Expect(
+            "metadata-unavailable",
+            "broken",
+            "broken",
+            None,
+            (
+                "needs its backend to tell dependencies (PEP 517 prepare_metadata_for_build_wheel)",
+                "the metadata hook needs a generated file that is not there",
+            ),
+            ("declare the metadata statically in [project]",),
+        ),
+    ],
     "unpinnable-metadata": [
         Expect(
             "unpinnable-metadata",
             "legacy",
             "legacy",
             None,
-            ("legacy (supported): setup.py computes its metadata",),
+            ("legacy (supported): setup.py computes its metadata (it requires core)",),
             ("move the metadata of packages/legacy/setup.py to [project]",),
             file="setup.py",
         ),

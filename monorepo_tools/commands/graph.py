@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ..graph import build_graph
-from ..render.model import GraphView
-from ..rules import violating_edges
-from ..workspace import Workspace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the CLI imports GRAPH_FORMATS: a cache hit must not import networkx
+    from ..render.model import GraphView
+    from ..workspace import Workspace
 
 __all__ = ["GRAPH_FORMATS", "graph_view", "render_graph"]
 
@@ -13,6 +14,9 @@ GRAPH_FORMATS = ("text", "json", "dot", "mermaid", "svg", "html")
 
 
 def graph_view(workspace: Workspace, publishable_only: bool = False) -> GraphView:
+    from ..graph import build_graph
+    from ..rules import violating_edges
+
     graph = build_graph(workspace)
     return graph.view(publishable_only=publishable_only, violating=violating_edges(workspace))
 

@@ -16,9 +16,12 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..rules import Finding
 from .safe import clean
+
+if TYPE_CHECKING:  # a cache hit renders nothing and must not import rules/graph/networkx
+    from ..rules import Finding
 
 __all__ = ["CHECK_FORMATS", "CheckSummary", "render_check"]
 

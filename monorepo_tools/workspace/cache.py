@@ -405,6 +405,10 @@ def _read_unpaused(
     if use_cache and (changed or len(entries) != len(old)):
         _save_cache(config, cache_file, entries, started, segments)
     packages = [p for p in slots if p is not None]
+    if any(p.needs_metadata for p in packages):  # setup.py-only, dynamic requirements
+        from .readers.metadata_hook import complete as complete_metadata
+
+        packages = complete_metadata(config, packages)
     return _ReadResult(packages, entries, complete)
 
 

@@ -326,8 +326,9 @@ def read_version_source(
         return _dunamai("uv-dynamic-versioning", _table(tool.get("uv-dynamic-versioning")))
     if backend.startswith("flit_core") and project_name:
         flit = _table(_table(tool.get("flit")).get("module"))
-        module = flit.get("name") if isinstance(flit.get("name"), str) else project_name
-        module = module.replace("-", "_").replace(".", "_")
+        named = flit.get("name")
+        module = (named if isinstance(named, str) else project_name).replace("-", "_")
+        module = module.replace(".", "_")
         found = _attr_source(
             "flit __version__", package_dir, f"{module}.__version__", ("", "src"), "flit"
         )

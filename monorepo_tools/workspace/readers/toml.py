@@ -19,6 +19,7 @@ __all__ = ["MAX_DEPTH", "TomlError", "fast_loads", "loads"]
 
 MAX_DEPTH = 100
 
+_rtoml: Any
 try:  # an optional accelerator: everything works without it
     import rtoml as _rtoml
 except ImportError:  # pragma: no cover - rtoml is a dependency, but never a requirement
