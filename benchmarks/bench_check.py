@@ -449,12 +449,24 @@ print(json.dumps({"packages": len(packages), "findings": len(bad), "order": len(
 """
 
 
-def _median_process(command: Sequence[str], env: dict[str, str], runs: int, before: Callable[[], None] = lambda: None) -> float:
+def _median_process(
+    command: Sequence[str],
+    env: dict[str, str],
+    runs: int,
+    before: Callable[[], None] = lambda: None,
+) -> float:
     times = []
     for _ in range(runs):
         before()
         start = time.perf_counter()
-        subprocess.run(list(command), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=tempfile.gettempdir())
+        subprocess.run(
+            list(command),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            cwd=tempfile.gettempdir(),
+        )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -504,7 +516,10 @@ def make_mixed(root: Path) -> None:
 def issue7(base: Path, env: dict[str, str], runs: int, seed: int) -> list[str]:
     """Markdown rows: the tool against the reference, side by side, in this one run."""
     tool = [sys.executable, "-m", "monorepo_tools", "check", "--format", "json", "--root"]
-    out = ["| repository | reference | tool cold | ratio | tool nothing changed | ratio |", "|---|---:|---:|---:|---:|---:|"]
+    out = [
+        "| repository | reference | tool cold | ratio | tool nothing changed | ratio |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for size in (1000, 10000):
         root = prepare(base, size, seed)
         wait_until_settled(root)

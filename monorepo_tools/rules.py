@@ -335,8 +335,12 @@ def _status(ws: Workspace, package: Package) -> list[Finding]:
             )
         )
     for key in package.unknown_keys:
-        close = difflib.get_close_matches(key, ("status",), n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]!r}?)" if close else " (the only key is 'status')"
+        close = difflib.get_close_matches(key, ("status", "base-version"), n=1, cutoff=0.5)
+        hint = (
+            f" (did you mean {close[0]!r}?)"
+            if close
+            else " (the keys are 'status' and 'base-version')"
+        )
         out.append(
             Finding(
                 code="unknown-setting",

@@ -326,3 +326,43 @@ def test_uv_source_paths_are_not_findings(fixture_repo: Callable[[str], Path]) -
         .findings[0]
         .subject.startswith("[project].dependencies")
     )
+
+
+@pytest.mark.slow
+def test_setup_py_metadata_comes_from_the_backend_cached_by_content(
+    fixture_repo: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monorepo_tools.workspace.readers import metadata_hook
+
+    root = fixture_repo("layout-setup-cfg")
+    config = load_config(root)
+    legacy = load_workspace(config).packages["legacy-py"]  # its real name, from METADATA
+    assert (legacy.flavour, legacy.version, legacy.version_source) == (
+        "setup.py",
+        "0.1.0",
+        "PEP 517 metadata",
+    )
+    assert ("legacy-py", "cfg-base") in {(e.source, e.target) for e in load_workspace(config).edges}
+
+    def never(*args: object) -> str:
+        raise AssertionError("the metadata hook ran although its result is cached")
+
+    monkeypatch.setattr(metadata_hook, "_prepare", never)
+    assert "legacy-py" in load_workspace(config, use_cache=False).packages  # cache hit
+    (root / "packages/legacy/setup.py").write_text(
+        'from setuptools import setup\nsetup(name="legacy-py", version="0.2.0")\n'
+    )
+    with pytest.raises(AssertionError, match="cached"):
+        load_workspace(config, use_cache=False)  # the content changed: the hook must run
+    monkeypatch.undo()
+    assert load_workspace(config).packages["legacy-py"].version == "0.2.0"
+
+
+def test_the_metadata_hook_can_be_turned_off_and_says_so(
+    fixture_repo: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = fixture_repo("unpinnable-metadata")
+    monkeypatch.setenv("MONOREPO_METADATA_HOOK", "0")
+    findings = analyse(root).findings
+    unavailable = [f for f in findings if f.code == "metadata-unavailable"]
+    assert unavailable and "MONOREPO_METADATA_HOOK=0" in unavailable[0].message
