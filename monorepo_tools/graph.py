@@ -243,9 +243,7 @@ def _build_graph(workspace: Workspace) -> DependencyGraph:
             remaining_components, remaining = _cycles(blocking)
             still = {m for c in remaining_components for m in c}
             optional = [
-                (c, p)
-                for c, p in zip(components, cycles, strict=True)
-                if not set(c) <= still
+                (c, p) for c, p in zip(components, cycles, strict=True) if not set(c) <= still
             ]
             optional_components = tuple(c for c, _ in optional)
             optional_cycles = tuple(p for _, p in optional)
