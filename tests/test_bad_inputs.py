@@ -209,3 +209,12 @@ def test_every_graph_format_neutralises_control_characters() -> None:
             continue
         assert "\x1b" not in out and "\r" not in out, fmt
         assert not any(line.startswith("::error") for line in out.splitlines()), fmt
+
+
+def test_a_broken_symlink_pyproject_is_a_finding(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {})
+    (root / "packages" / "dangling").mkdir()
+    (root / "packages" / "dangling" / "pyproject.toml").symlink_to(tmp_path / "nowhere.toml")
+    ((code, file, _line, message, fix),) = _only(root, "dangling")
+    assert (code, file) == ("invalid-pyproject", "packages/dangling/pyproject.toml")
+    assert "broken symlink" in message and "regular file" in fix

@@ -67,7 +67,7 @@ def _not_regular(st: os.stat_result) -> OSError:
         what = "is a FIFO (named pipe), not a file"
     elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         what = "is a device (e.g. a symlink to /dev/zero), not a file"
-    elif stat.S_ISSOCK(mode):
+    elif stat.S_ISSOCK(mode):  # pragma: no cover - a socket named pyproject.toml
         what = "is a socket, not a file"
     else:
         what = "is not a regular file"
@@ -110,6 +110,8 @@ def _primary(folder: str) -> Found | None:
         try:
             st = os.stat(os.path.join(folder, name))
         except FileNotFoundError:
+            if index == 0 and os.path.islink(os.path.join(folder, name)):
+                return (name, OSError(errno.ENOENT, "is a broken symlink, not a file"))
             continue
         except NotADirectoryError:  # the match is a file
             return None
