@@ -87,7 +87,8 @@ READ = {
         "setuptools attr",
         "cfg_base/__init__.py",
     ),
-    ("layout-setup-cfg", "legacy"): ("setup.py", None, "", None),
+    # setup.py only: name, version and requirements from the backend's PEP 517 metadata
+    ("layout-setup-cfg", "legacy-py"): ("setup.py", "0.1.0", "PEP 517 metadata", None),
     ("layout-root-and-globs", "workspace-root"): ("pep621", "0.3.0", "project.version", None),
     ("layout-root-and-globs", "deep-lib"): ("pep621", "0.1.0", "project.version", None),
 }
