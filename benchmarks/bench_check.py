@@ -414,6 +414,169 @@ def components(root: Path, env: dict[str, str]) -> list[tuple[str, float, str]]:
     return rows
 
 
+# ---- issue 7: side by side with the straightforward reference, in one run -------------------
+
+REFERENCE = r"""
+import glob, json, os, sys, tomllib
+import networkx as nx
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+root = sys.argv[1]
+packages = {}
+for folder in sorted(glob.glob(os.path.join(root, "packages/*"))):
+    file = os.path.join(folder, "pyproject.toml")
+    if not os.path.isfile(file):
+        continue
+    with open(file, "rb") as handle:
+        doc = tomllib.load(handle)
+    project = doc.get("project", {})
+    reqs = list(project.get("dependencies", []))
+    for extra in project.get("optional-dependencies", {}).values():
+        reqs += extra
+    for group in doc.get("dependency-groups", {}).values():
+        reqs += [r for r in group if isinstance(r, str)]
+    deps = [canonicalize_name(Requirement(r).name) for r in reqs]
+    status = doc.get("tool", {}).get("monorepo", {}).get("status", "internal")
+    packages[canonicalize_name(project["name"])] = (status, project.get("version"), deps)
+graph = nx.DiGraph()
+graph.add_nodes_from(packages)
+for name, (_, _, deps) in packages.items():
+    graph.add_edges_from((name, d) for d in deps if d in packages and d != name)
+bad = [(a, b) for a, b in graph.edges if packages[a][0] != "internal" and packages[b][0] == "internal"]
+cycles = [c for c in nx.strongly_connected_components(graph) if len(c) > 1]
+order = list(nx.topological_sort(graph)) if not cycles else []
+print(json.dumps({"packages": len(packages), "findings": len(bad), "order": len(order)}))
+"""
+
+
+def _median_process(
+    command: Sequence[str],
+    env: dict[str, str],
+    runs: int,
+    before: Callable[[], None] = lambda: None,
+) -> float:
+    times = []
+    for _ in range(runs):
+        before()
+        start = time.perf_counter()
+        subprocess.run(
+            list(command),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            cwd=tempfile.gettempdir(),
+        )
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def make_mixed(root: Path) -> None:
+    """Turn a generated repository into a mixed-flavour one: every third package Poetry, every
+    fifth (of the rest) a dynamic version read from ``src/<pkg>/__about__.py`` (hatch path)."""
+    import re
+
+    for index, file in enumerate(sorted(root.glob("packages/*/pyproject.toml"))):
+        text = file.read_text(encoding="utf-8")
+        if index % 3 == 1:
+            name = re.search(r'^name = "([^"]+)"', text, re.M).group(1)  # type: ignore[union-attr]
+            version = re.search(r'^version = "([^"]+)"', text, re.M).group(1)  # type: ignore[union-attr]
+            deps = re.findall(r'"(pkg-\d+)[^"]*"', text.split("[project.optional", 1)[0])
+            status = re.search(r'status = "([^"]+)"', text)
+            lines = [
+                "[build-system]",
+                'requires = ["poetry-core>=1"]',
+                'build-backend = "poetry.core.masonry.api"',
+                "",
+                "[tool.poetry]",
+                f'name = "{name}"',
+                f'version = "{version}"',
+                'description = "synthetic"',
+                "",
+                "[tool.poetry.dependencies]",
+                'python = "^3.11"',
+                'requests = "^2.31"',
+                *[f'{d} = {{ path = "../{d}", develop = true }}' for d in dict.fromkeys(deps)],
+                "",
+                "[tool.poetry.group.dev.dependencies]",
+                'pytest = "^8"',
+            ]
+            if status:
+                lines += ["", "[tool.monorepo]", f'status = "{status.group(1)}"']
+            file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        elif index % 5 == 2:
+            version = re.search(r'^version = "([^"]+)"', text, re.M).group(1)  # type: ignore[union-attr]
+            text = re.sub(r'^version = "[^"]+"', 'dynamic = ["version"]', text, count=1, flags=re.M)
+            text += '\n[tool.hatch.version]\npath = "src/about.py"\n'
+            (file.parent / "src").mkdir(exist_ok=True)
+            (file.parent / "src" / "about.py").write_text(f'__version__ = "{version}"\n')
+            file.write_text(text, encoding="utf-8")
+
+
+def issue7(base: Path, env: dict[str, str], runs: int, seed: int) -> list[str]:
+    """Markdown rows: the tool against the reference, side by side, in this one run."""
+    tool = [sys.executable, "-m", "monorepo_tools", "check", "--format", "json", "--root"]
+    out = [
+        "| repository | reference | tool cold | ratio | tool nothing changed | ratio |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for size in (1000, 10000):
+        root = prepare(base, size, seed)
+        wait_until_settled(root)
+        drop = lambda r=root: shutil.rmtree(r / ".monorepo", ignore_errors=True)  # noqa: E731
+        reference = _median_process([sys.executable, "-c", REFERENCE, str(root)], env, runs)
+        cold = _median_process([*tool, str(root)], env, runs, drop)
+        _median_process([*tool, str(root)], env, 1)
+        warm = _median_process([*tool, str(root)], env, runs)
+        out.append(
+            f"| {size:,} packages | {reference:.2f} s | {cold:.2f} s | {cold / reference:.2f}x "
+            f"| {warm:.3f} s | {warm / reference:.2f}x |"
+        )
+    mixed = base / "mixed-1000"
+    if not (mixed / ".generated").exists():
+        shutil.rmtree(mixed, ignore_errors=True)
+        generate(mixed, 1000, seed)
+        make_mixed(mixed)
+        (mixed / ".generated").write_text("mixed\n")
+    wait_until_settled(mixed)
+    drop = lambda: shutil.rmtree(mixed / ".monorepo", ignore_errors=True)  # noqa: E731
+    cold = _median_process([*tool, str(mixed)], env, runs, drop)
+    _median_process([*tool, str(mixed)], env, 1)
+    warm = _median_process([*tool, str(mixed)], env, runs)
+    out.append(
+        f"| 1,000 mixed (1/3 Poetry, 1/5 dynamic versions) | (cannot read Poetry) | {cold:.2f} s "
+        f"| | {warm:.3f} s | |"
+    )
+    return out
+
+
+def metadata_hook_cost(base: Path, env: dict[str, str], count: int = 4) -> list[str]:
+    """Per package: the PEP 517 metadata path cold (build env exists, hook runs) and cached."""
+    root = base / "metadata-hook"
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "packages").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[tool.monorepo]\npackages = ["packages/*"]\n')
+    for i in range(count):
+        folder = root / "packages" / f"legacy-{i}"
+        folder.mkdir()
+        (folder / "setup.py").write_text(
+            f'from setuptools import setup\nsetup(name="legacy-{i}", version="1.0", install_requires=["requests"])\n'
+        )
+    tool = [sys.executable, "-m", "monorepo_tools", "check", "--root", str(root)]
+    envs = base / "metadata-build-envs"
+    child = {**env, "MONOREPO_BUILD_ENV_DIR": str(envs)}
+    _median_process(tool, child, 1)  # creates the build environment once (not timed)
+    drop = lambda: shutil.rmtree(root / ".monorepo", ignore_errors=True)  # noqa: E731
+    cold = _median_process(tool, child, 3, drop)
+    hit = _median_process([*tool, "--no-cache"], child, 3)  # parse cache off, metadata cache on
+    return [
+        "| metadata hook (setup.py-only packages) | per package |",
+        "|---|---:|",
+        f"| cold (hook runs; build env already made) | {cold / count:.3f} s |",
+        f"| cached by content (no process started) | {hit / count:.4f} s |",
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Time check and graph --format json as whole processes."
@@ -437,6 +600,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--components", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the timings as JSON")
+    parser.add_argument(
+        "--issue7",
+        action="store_true",
+        help="only the issue 7 table: the tool against the reference (tomllib + packaging + "
+        "networkx, one process) side by side, a mixed-flavour repository, the metadata hook",
+    )
     args = parser.parse_args(argv)
     if args.runs < 3:
         parser.error("--runs must be at least 3 (the table reports medians)")
@@ -459,6 +628,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    if args.issue7:
+        try:
+            rows = issue7(base, env, args.runs, args.seed)
+            rows += ["", *metadata_hook_cost(base, env)]
+        finally:
+            shutil.rmtree(pycache, ignore_errors=True)
+            if args.keep is None:
+                shutil.rmtree(base, ignore_errors=True)
+        print("\n".join(rows))
+        print(f"\nload average at end {os.getloadavg()[0]:.2f}")
+        return 0
     timings: list[Timing] = []
     component_rows: dict[int, list[tuple[str, float, str]]] = {}
     try:

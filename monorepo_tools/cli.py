@@ -285,12 +285,12 @@ def _output_cache(args: argparse.Namespace, *command: str) -> OutputCache:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from .commands.check import check
-    from .render.check import render_check
-
     memo = _output_cache(args, "check", args.format, "+text" if args.output else "")
     hit = memo.get()
     if hit is None:
+        from .commands.check import check  # only on a miss: a hit imports no networkx
+        from .render.check import render_check
+
         result = check(memo.workspace())
         texts = [render_check(result.summary, args.format)]
         if args.output:

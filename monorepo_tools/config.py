@@ -13,7 +13,6 @@ silently change what gets published.
 from __future__ import annotations
 
 import difflib
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ DEFAULT_PACKAGE_GLOBS = ("packages/*",)
 # One ignored folder under the root for caches, staging and the embedded index. It ignores
 # itself (a .gitignore holding "*"), so deleting it at any time is safe.
 STATE_DIR = ".monorepo"
-_ROOT_KEYS = ("packages",)
+_ROOT_KEYS = ("packages", "status", "base-version")  # the last two: the root is itself a package
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +62,47 @@ def load_config(root: str | Path = ".", package_globs: Sequence[str] = ()) -> Co
 
 
 def _root_table(path: Path) -> dict[str, object]:
+    import os
+    import stat
+
     try:
-        text = path.read_text(encoding="utf-8")
+        st = os.stat(path)
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise ConfigError(f"pyproject.toml: cannot be read ({exc.strerror})") from exc
+    if not stat.S_ISREG(st.st_mode):  # a directory, a FIFO, /dev/zero: never opened
+        raise ConfigError(
+            f"pyproject.toml at the root ({path}) is not a regular file; fix: replace it with "
+            "a TOML file (or remove it)"
+        )
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"pyproject.toml: not valid TOML: {exc}; fix the syntax") from exc
+        data_bytes = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"pyproject.toml: cannot be read ({exc.strerror})") from exc
+    try:
+        text = data_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data_bytes.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"pyproject.toml:{line}: is not UTF-8 (byte {data_bytes[exc.start]:#04x} at offset "
+            f"{exc.start}); fix: save the file as UTF-8"
+        ) from None
+    from .workspace.readers.toml import TomlError, loads
+
+    try:
+        data = loads(text)
+    except TomlError as exc:
+        where = f":{exc.line}" if exc.line else ""
+        where += f":{exc.column}" if exc.line and exc.column else ""
+        fix = (
+            "save it as UTF-8 without a byte order mark"
+            if "byte order mark" in exc.reason
+            else "fix the syntax at that position"
+        )
+        raise ConfigError(
+            f"pyproject.toml{where}: not valid TOML: {exc.reason}; fix: {fix}"
+        ) from None
     tool = data.get("tool", {})
     table = tool.get("monorepo", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):

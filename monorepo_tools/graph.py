@@ -8,6 +8,11 @@ Contract:
   networkx edge carrying both.
 * *Blocking* edges are runtime and optional ones: they are in published metadata, so they decide
   the publish order and the cycles. Dev edges are drawn but never constrain anything.
+* A cycle that closes only through optional extras (``sdk[file-configuration]`` ->
+  ``configuration`` -> ``sdk``) is not an error: pip installs it and exact pins do not depend on
+  upload order. Its optional-only edges are left out of ``blocking`` (so the order exists) and
+  kept in ``optional_cycle_edges``; it is listed in ``optional_cycles``. Cycles that remain
+  (through runtime requirements) are ``cycles``, and fail ``check``.
 * Every order is deterministic: ties are broken by name. Every pass is linear in packages +
   edges; "who is blocked by whom" uses one topological pass with integer bitsets instead of a
   descendants query per node (which is quadratic: 16.7 s against 40 ms at 10,000 packages).
@@ -16,13 +21,14 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 
 from .render.model import GraphEdge, GraphNode, GraphView
-from .workspace import Edge, EdgeKind, Workspace, _gc_paused
+from .workspace import Edge, EdgeKind, Workspace
+from .workspace.resolve import gc_paused as _gc_paused
 
 __all__ = ["BLOCKING_KINDS", "DependencyGraph", "build_graph"]
 
@@ -39,6 +45,9 @@ class DependencyGraph:
     levels: tuple[tuple[str, ...], ...]  # publish levels, dependencies first, names sorted
     cycles: tuple[tuple[str, ...], ...]  # one per cyclic component, in cycle order, smallest first
     components: tuple[tuple[str, ...], ...] = ()  # the cyclic strongly connected components
+    optional_cycles: tuple[tuple[str, ...], ...] = ()  # cycles only optional extras close
+    optional_components: tuple[tuple[str, ...], ...] = ()
+    optional_cycle_edges: dict[tuple[str, str], list[Edge]] = field(default_factory=dict)
 
     @property
     def component_of(self) -> dict[str, int]:
@@ -216,9 +225,41 @@ def _build_graph(workspace: Workspace) -> DependencyGraph:
         if kept:  # one pass per pair (was: any() then the same filter again)
             blocking_edges.append((s, t, {"edges": kept}))
     blocking.add_edges_from(blocking_edges)
+    optional_edges: dict[tuple[str, str], list[Edge]] = {}
+    optional_components: tuple[tuple[str, ...], ...] = ()
+    optional_cycles: tuple[tuple[str, ...], ...] = ()
     components, cycles = _cycles(blocking)
+    if cycles:
+        # Leave out the optional-only edges inside cyclic components: what still cycles runs
+        # through runtime requirements; what no longer does was closed by extras only.
+        member_of = {m: i for i, c in enumerate(components) for m in c}
+        for s, t, data in list(blocking.edges(data=True)):
+            if member_of.get(s, -1) == member_of.get(t, -2) and all(
+                e.kind is EdgeKind.OPTIONAL for e in data["edges"]
+            ):
+                optional_edges[(s, t)] = data["edges"]
+                blocking.remove_edge(s, t)
+        if optional_edges:
+            remaining_components, remaining = _cycles(blocking)
+            still = {m for c in remaining_components for m in c}
+            optional = [
+                (c, p) for c, p in zip(components, cycles, strict=True) if not set(c) <= still
+            ]
+            optional_components = tuple(c for c, _ in optional)
+            optional_cycles = tuple(p for _, p in optional)
+            components, cycles = remaining_components, remaining
     levels = _levels(blocking, bool(cycles))
-    return DependencyGraph(workspace, full, blocking, levels, cycles, components)
+    return DependencyGraph(
+        workspace,
+        full,
+        blocking,
+        levels,
+        cycles,
+        components,
+        optional_cycles,
+        optional_components,
+        optional_edges,
+    )
 
 
 def _cycles(

@@ -9,28 +9,49 @@ Codes (stable; they are the ``code`` of JSON reports and the check name in GitLa
 internal-dependency    a publishable package depends (runtime/optional) on a non-publishable one
 local-path-dependency  a publishable package has a file:// or path requirement outside the monorepo
 direct-reference       a publishable package has another direct URL requirement (git+https://...)
-invalid-version        a publishable package has no project.version, or not a PEP 440 one
-dynamic-version        a publishable package has dynamic = ["version"]
+invalid-version        a publishable package has no base version, or not a PEP 440 one
+dynamic-version        a publishable package's dynamic version cannot be read statically and
+                       has no [tool.monorepo] base-version fallback
 invalid-status         [tool.monorepo].status is not one of the four allowed values
-unknown-setting        [tool.monorepo] has a key other than status (a typo would hide a status)
-dependency-cycle       a cycle among runtime/optional edges
+unknown-setting        [tool.monorepo] has a key other than status / base-version (a typo)
+dependency-cycle       a cycle among runtime requirements (extras count only with runtime ones)
 duplicate-name         two folders declare the same normalized name
-invalid-pyproject      unreadable TOML, no [project].name, an invalid requirement string, ...
+invalid-pyproject      unreadable TOML, an invalid name or requirement, a non-file pyproject, ...
+unpinnable-metadata    a publishable package's requirements come from its backend (a metadata
+                       hook, setup.py) and name monorepo packages: staging cannot pin them
+metadata-unavailable   the backend's PEP 517 metadata could not be prepared for a package
 =====================  ==============================================================
+
+Not blocking (reported, exit code unaffected):
+
+=========================  ==========================================================
+optional-dependency-cycle  a cycle that closes only through optional extras (warning);
+                           publish order ignores those edges, exact pins need no order
+config-only                a pyproject under a glob with only tool settings (note): skipped
+=========================  ==========================================================
 """
 
 from __future__ import annotations
 
 import difflib
-import re
+import posixpath
 from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
 from .graph import BLOCKING_KINDS, DependencyGraph
 from .workspace import STATUSES, Dependency, Package, Workspace
+from .workspace import lines as _source_lines
 
-__all__ = ["BLOCKING_CODES", "CODES", "Finding", "check_workspace", "violating_edges"]
+__all__ = [
+    "BLOCKING_CODES",
+    "CODES",
+    "NOTE_CODES",
+    "WARNING_CODES",
+    "Finding",
+    "check_workspace",
+    "violating_edges",
+]
 
 CODES = (
     "internal-dependency",
@@ -43,9 +64,15 @@ CODES = (
     "dependency-cycle",
     "duplicate-name",
     "invalid-pyproject",
+    "unpinnable-metadata",
+    "metadata-unavailable",
+    "optional-dependency-cycle",
+    "config-only",
 )
-# Every code blocks a snapshot: a finding means the published set would be wrong or unusable.
-BLOCKING_CODES = frozenset(CODES)
+WARNING_CODES = frozenset({"optional-dependency-cycle"})
+NOTE_CODES = frozenset({"config-only"})
+# Every other code blocks a snapshot: the published set would be wrong or unusable.
+BLOCKING_CODES = frozenset(CODES) - WARNING_CODES - NOTE_CODES
 BLOCKED_NAMES_SHOWN = 20  # longer lists are counted, not listed: reports stay linear in size
 
 
@@ -66,11 +93,19 @@ class Finding:
 
     @property
     def severity(self) -> str:
+        if self.code in NOTE_CODES:
+            return "info"
+        if self.code in WARNING_CODES:
+            return "minor"
         return (
             "critical"
             if self.code in ("invalid-pyproject", "dependency-cycle", "duplicate-name")
             else "major"
         )
+
+    @property
+    def blocking(self) -> bool:
+        return self.code in BLOCKING_CODES
 
 
 def violating_edges(workspace: Workspace) -> list[tuple[str, str]]:
@@ -119,8 +154,11 @@ def check_workspace(workspace: Workspace, graph: DependencyGraph) -> list[Findin
         if package.publishable:
             findings.extend(_version(workspace, package))
             findings.extend(_references(workspace, package))
+        findings.extend(_metadata(workspace, package))
     for members, cycle in zip(graph.components, graph.cycles, strict=True):
         findings.append(_cycle(workspace, graph, cycle, members))
+    for members, cycle in zip(graph.optional_components, graph.optional_cycles, strict=True):
+        findings.append(_optional_cycle(workspace, graph, cycle, members))
     level = graph.level_of
     findings.sort(
         key=lambda f: (
@@ -143,51 +181,28 @@ def _where(dep: Dependency) -> str:
     return f"[{table}].{rest}" if rest else f"[{table}]"
 
 
-# Lines are looked up only for findings. ``Workspace.line_of`` finds the first quoted occurrence of
-# a string anywhere in the file, which is wrong for a TOML key (unquoted, and its name may occur
-# inside another string: status in name = "typo-status") and for a requirement written in two
-# tables. These helpers find the key itself, and a requirement inside its own list.
-_HEADER = re.compile(r"\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
-_ASSIGNMENT = re.compile(rf"\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
+# Lines are looked up only for findings, through the one line finder (workspace/lines.py).
 
 
-def _dotted(text: str) -> tuple[str, ...]:
-    return tuple(part.strip("\"'") for part in re.findall(_KEY_PART, text))
-
-
-def _lines(ws: Workspace, package: Package) -> list[str]:
-    try:
-        return (ws.root / package.pyproject).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return []
+def _file_of(package: Package, field_name: str) -> str:
+    """The file (relative to the root) where *field_name* of *package* is written."""
+    if field_name == "(file)":
+        return package.pyproject
+    if field_name.startswith(("options.", "metadata.")) and "setup.cfg" in package.files:
+        return package.file("setup.cfg")
+    if "pyproject.toml" in package.files and not field_name.startswith(("options.", "metadata.")):
+        return package.file("pyproject.toml")
+    return package.pyproject
 
 
 def _key_line(ws: Workspace, package: Package, key: str) -> int | None:
-    """1-based line where the dotted TOML *key* (e.g. ``tool.monorepo.status``) is assigned."""
-    want = tuple(key.split("."))
-    table: tuple[str, ...] = ()
-    for number, line in enumerate(_lines(ws, package), 1):
-        header = _HEADER.match(line)
-        if header:
-            table = _dotted(header.group(1))
-        elif (assigned := _ASSIGNMENT.match(line)) and table + _dotted(assigned.group(1)) == want:
-            return number
-    return None
+    """1-based line where the dotted TOML/INI *key* (e.g. ``tool.monorepo.status``) is set."""
+    return _source_lines.key_line(ws.root / _file_of(package, key), key)
 
 
 def _string_line(ws: Workspace, package: Package, key: str, value: str) -> int | None:
     """1-based line of the quoted *value* in the list assigned to *key* (first one elsewhere)."""
-    start = _key_line(ws, package, key)
-    if start is not None:
-        lines = _lines(ws, package)
-        for number in range(start, len(lines) + 1):
-            line = lines[number - 1]
-            if f'"{value}"' in line or f"'{value}'" in line:
-                return number
-            if number > start and (_HEADER.match(line) or _ASSIGNMENT.match(line)):
-                break
-    return ws.line_of(package, value)
+    return _source_lines.string_line(ws.root / _file_of(package, key), key, value)
 
 
 def _internal_dependency(
@@ -253,23 +268,45 @@ def _rejected(ws: Workspace, package: Package) -> list[Finding]:
 def _problems(ws: Workspace, package: Package) -> list[Finding]:
     out = []
     for problem in package.problems:
+        if problem.code in ("dynamic-version", "metadata-unavailable") and not package.publishable:
+            continue  # an internal package is never built at a snapshot version
+        file = package.file(problem.file) if problem.file else _file_of(package, problem.field)
         line = problem.line
-        if line is None and problem.field not in ("(file)", "[project]", "project.name"):
+        if (
+            line is None
+            and problem.field not in ("(file)", "[project]")
+            and problem.message != "is missing"
+        ):
             if problem.message.startswith("'"):  # an invalid requirement, quoted first
                 line = _string_line(ws, package, problem.field, problem.message.split("'")[1])
             else:
                 line = _key_line(ws, package, problem.field)
-                line = line or ws.line_of(package, problem.field.rsplit(".", 1)[-1])
-        subject = "pyproject.toml" if problem.field == "(file)" else problem.field
+                line = line or _source_lines.line_of(
+                    ws.root / file, problem.field.rsplit(".", 1)[-1]
+                )
+        subject = posixpath.basename(file) if problem.field == "(file)" else problem.field
+        message = f"{subject} {problem.message}"
+        fix = problem.fix
+        if problem.code == "dynamic-version":
+            reason = problem.message.split("; ", 1)[-1]
+            message = (
+                f'{package.name} ({package.status}) declares dynamic = ["version"], and its base '
+                f"version cannot be read without running the package: {reason}"
+            )
+            fix = (
+                f'{problem.fix}; or set [tool.monorepo] base-version = "X.Y.Z" (the fallback), '
+                f'or replace "version" in dynamic with version = "X.Y.Z" in [project] of '
+                f"{package.pyproject}"
+            )
         out.append(
             Finding(
                 code=problem.code,
                 package=package.name,
-                file=package.pyproject,
+                file=file,
                 line=line,
                 column=problem.column,
-                message=f"{subject} {problem.message}",
-                fix=problem.fix,
+                message=message,
+                fix=fix,
                 subject=f"{problem.field}: {problem.message}",
             )
         )
@@ -298,8 +335,12 @@ def _status(ws: Workspace, package: Package) -> list[Finding]:
             )
         )
     for key in package.unknown_keys:
-        close = difflib.get_close_matches(key, ("status",), n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]!r}?)" if close else " (the only key is 'status')"
+        close = difflib.get_close_matches(key, ("status", "base-version"), n=1, cutoff=0.5)
+        hint = (
+            f" (did you mean {close[0]!r}?)"
+            if close
+            else " (the keys are 'status' and 'base-version')"
+        )
         out.append(
             Finding(
                 code="unknown-setting",
@@ -313,54 +354,152 @@ def _status(ws: Workspace, package: Package) -> list[Finding]:
     return out
 
 
+def _bad_version(text: str) -> bool:
+    try:
+        Version(text)
+    except InvalidVersion:
+        return True
+    return False
+
+
 def _version(ws: Workspace, package: Package) -> list[Finding]:
-    if "version" in package.dynamic:
+    """invalid-version / dynamic-version of a publishable package (see the module docstring)."""
+    if package.base_version is not None and _bad_version(package.base_version):
         return [
             Finding(
-                code="dynamic-version",
+                code="invalid-version",
                 package=package.name,
-                file=package.pyproject,
-                line=_key_line(ws, package, "project.dynamic") or ws.line_of(package, "dynamic"),
-                message=(
-                    f'{package.name} ({package.status}) declares dynamic = ["version"]; a snapshot '
-                    "rewrites project.version in a staging copy and needs a static base version"
-                ),
-                fix=(
-                    f'replace "version" in dynamic with version = "X.Y.Z" in [project] of '
-                    f"{package.pyproject} (and remove the version plugin settings, e.g. "
-                    "[tool.hatch.version] or [tool.setuptools_scm])"
-                ),
+                file=package.file("pyproject.toml"),
+                line=_key_line(ws, package, "tool.monorepo.base-version"),
+                message=f"[tool.monorepo] base-version = {package.base_version!r} is not a PEP 440 version",
+                fix='write a release such as base-version = "1.4.0"',
             )
         ]
+    dynamic = "version" in package.dynamic
+    if package.tag_pattern is not None:
+        return []  # resolved from git tags when planning (base-version as the fallback)
     if package.version is None:
+        if package.base_version is not None:
+            return []
+        if (
+            any(p.code == "dynamic-version" for p in package.problems)
+            or "version" in package.needs_metadata
+        ):
+            return []  # reported with its reason by _problems / _metadata
+        if dynamic:
+            return [
+                Finding(
+                    code="dynamic-version",
+                    package=package.name,
+                    file=package.pyproject,
+                    line=_key_line(ws, package, "project.dynamic")
+                    or ws.line_of(package, "dynamic"),
+                    message=(
+                        f'{package.name} ({package.status}) declares dynamic = ["version"] and '
+                        "nothing this tool reads says where it comes from"
+                    ),
+                    fix=(
+                        f'set [tool.monorepo] base-version = "X.Y.Z" in {package.pyproject}, or '
+                        'a static version = "X.Y.Z" in [project]'
+                    ),
+                )
+            ]
+        table = "[tool.poetry]" if package.flavour == "poetry" else "[project]"
         return [
             Finding(
                 code="invalid-version",
                 package=package.name,
                 file=package.pyproject,
                 line=None,
-                message=f"{package.name} ({package.status}) has no project.version; a snapshot needs a base version",
-                fix=f'add version = "0.1.0" to [project] in {package.pyproject}',
+                message=(
+                    f"{package.name} ({package.status}) has no {table[1:-1]}.version; a snapshot "
+                    "needs a base version"
+                ),
+                fix=(
+                    f'add version = "0.1.0" to {table} in {package.pyproject} (or set '
+                    '[tool.monorepo] base-version = "0.1.0")'
+                ),
             )
         ]
-    try:
-        Version(package.version)
-    except InvalidVersion:
+    if not _bad_version(package.version):
+        return []
+    if package.version_file:
+        where = package.file(package.version_file)
         return [
             Finding(
                 code="invalid-version",
                 package=package.name,
-                file=package.pyproject,
-                line=_key_line(ws, package, "project.version")
-                or ws.line_of(package, package.version),
-                message=f"project.version = {package.version!r} is not a PEP 440 version",
-                fix=(
-                    f'set a PEP 440 version in [project] of {package.pyproject}, e.g. version = "0.1.0" '
-                    "(N(.N)*, optionally followed by aN/bN/rcN, .postN, .devN)"
+                file=where,
+                line=_source_lines.line_of(ws.root / where, package.version),
+                message=(
+                    f"the version {package.version!r} read from {where} ({package.version_source}) "
+                    "is not a PEP 440 version"
                 ),
+                fix=f'write a PEP 440 version in {where}, e.g. __version__ = "0.1.0"',
             )
         ]
-    return []
+    key = {"poetry": "tool.poetry.version", "setup.cfg": "metadata.version"}.get(
+        package.flavour, "project.version"
+    )
+    return [
+        Finding(
+            code="invalid-version",
+            package=package.name,
+            file=_file_of(package, key),
+            line=_key_line(ws, package, key) or ws.line_of(package, package.version),
+            message=f"{key} = {package.version!r} is not a PEP 440 version",
+            fix=(
+                f'set a PEP 440 version ({key}) in {_file_of(package, key)}, e.g. version = "0.1.0" '
+                "(N(.N)*, optionally followed by aN/bN/rcN, .postN, .devN)"
+            ),
+        )
+    ]
+
+
+def _metadata(ws: Workspace, package: Package) -> list[Finding]:
+    """unpinnable-metadata: requirements only the backend knows cannot be pinned in staging."""
+    if not package.publishable or not package.needs_metadata:
+        return []
+    internal = sorted(
+        {
+            d.name
+            for d in package.dependencies
+            if d.name is not None
+            and d.name in ws.packages
+            and d.name != package.name
+            and d.kind in BLOCKING_KINDS
+        }
+    )
+    if package.flavour == "setup.py":
+        what = "setup.py computes its metadata"
+        fix = (
+            f"move the metadata of {package.pyproject} to [project] in pyproject.toml (or "
+            "setup.cfg), so staging can pin its monorepo requirements; or keep it internal"
+        )
+    else:
+        what = f"{', '.join(package.needs_metadata)} are dynamic (a metadata hook computes them)"
+        fix = (
+            f"declare the requirements on monorepo packages statically in [project] of "
+            f"{package.pyproject} (drop them from dynamic), or template them with the snapshot "
+            "version the build gets (the hook sees project.version)"
+        )
+    if package.flavour != "setup.py" and not internal:
+        return []  # nothing of the monorepo in it: the hook's pins are its own business
+    names = f" (it requires {', '.join(internal)})" if internal else ""
+    return [
+        Finding(
+            code="unpinnable-metadata",
+            package=package.name,
+            file=package.pyproject,
+            line=_key_line(ws, package, "project.dynamic"),
+            message=(
+                f"{package.name} ({package.status}): {what}{names}; staging can only pin "
+                "requirements it can rewrite, and a wrong pin would publish a version that "
+                "does not exist"
+            ),
+            fix=fix,
+        )
+    ]
 
 
 def _references(ws: Workspace, package: Package) -> list[Finding]:
@@ -425,13 +564,11 @@ def _references(ws: Workspace, package: Package) -> list[Finding]:
                 )
             continue
         line = ws.line_of(package, source.value)
-        if source.kind == "path" and source.path is not None:
-            out.append(
-                _local_path(
-                    ws, package, source.name, written, "[tool.uv.sources]", source.path, line
-                )
-            )
-        elif source.kind == "workspace":
+        if source.kind == "path":
+            # uv sources never reach a wheel's metadata (it says plain name + specifier), so a
+            # path to a sibling outside the globs is a development convenience, not a problem.
+            continue
+        if source.kind == "workspace":
             out.append(
                 Finding(
                     code="local-path-dependency",
@@ -542,6 +679,46 @@ def _cycle(
         fix=(
             "break the cycle: move one of these requirements to [dependency-groups] if it is only "
             "needed for development, or move the shared code into a package both can depend on"
+        ),
+        related=members,
+        related_count=len(members),
+        subject=ring,
+    )
+
+
+def _optional_cycle(
+    ws: Workspace, graph: DependencyGraph, cycle: tuple[str, ...], members: tuple[str, ...]
+) -> Finding:
+    first = ws.packages[cycle[0]]
+    nxt = cycle[1] if len(cycle) > 1 else cycle[0]
+    data = graph.optional_cycle_edges.get((first.name, nxt))
+    if data is None and graph.blocking.has_edge(first.name, nxt):
+        data = graph.blocking[first.name][nxt]["edges"]
+    dep = data[0].dependency if data else None
+    ring = " -> ".join((*cycle, cycle[0]))
+    through = ", ".join(
+        sorted(
+            {
+                f"{e.source}[{e.dependency.group}]"
+                for es in graph.optional_cycle_edges.values()
+                for e in es
+                if e.source in members
+            }
+        )
+    )
+    return Finding(
+        code="optional-dependency-cycle",
+        package=first.name,
+        file=first.pyproject,
+        line=_string_line(ws, first, dep.field, dep.raw) if dep else None,
+        message=(
+            f"dependency cycle through optional extras only: {ring} (extras: {through}); pip "
+            "installs it, and exact pins do not depend on upload order, so the publish order "
+            "ignores the optional edges"
+        ),
+        fix=(
+            "nothing is required; to remove the warning, move the extra's requirement into a "
+            "package both can depend on"
         ),
         related=members,
         related_count=len(members),

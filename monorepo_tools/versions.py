@@ -38,7 +38,7 @@ from packaging.version import InvalidVersion, Version
 
 from .errors import ConfigError
 
-__all__ = ["SnapshotId", "resolve_snapshot_id", "snapshot_version"]
+__all__ = ["SnapshotId", "base_release", "dev_release", "resolve_snapshot_id", "snapshot_version"]
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -120,3 +120,19 @@ def snapshot_version(version: str, snapshot_id: int) -> str:
         return f"{base_release(version)}.dev{snapshot_id}"
     except InvalidVersion as exc:
         raise ValueError(f"{version!r} is not a PEP 440 version") from exc
+
+
+def dev_release(version: str, snapshot_id: int) -> str:
+    """``<version>.dev<snapshot_id>`` keeping the epoch, release and pre-release of *version*
+    (post, dev and local parts dropped): the snapshot of a *next* release guessed from a VCS
+    tag, which sorts after the tag (``1.0rc2.dev7 > 1.0rc1``; ``4.4.1.dev7 > 4.4.0``).
+
+    >>> dev_release("4.4.1", 7), dev_release("1.0rc2", 7), dev_release("2!1.0.post1+x", 7)
+    ('4.4.1.dev7', '1.0rc2.dev7', '2!1.0.dev7')
+    """
+    try:
+        parsed = Version(version)
+    except InvalidVersion as exc:
+        raise ValueError(f"{version!r} is not a PEP 440 version") from exc
+    pre = f"{parsed.pre[0]}{parsed.pre[1]}" if parsed.pre else ""
+    return f"{base_release(version)}{pre}.dev{snapshot_id}"

@@ -97,3 +97,19 @@ def _packages_are_never_written() -> Iterator[None]:
     yield
     added = sorted(_package_state(REPO / "packages") - before)
     assert not added, f"a test wrote into the checkout's packages/: {', '.join(added)}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _shared_build_envs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One folder of build environments per test process (the metadata hook of setup.py-only
+    packages and dynamic requirements uses them; creation is locked, so sharing is safe)."""
+    import os
+
+    if os.environ.get("MONOREPO_BUILD_ENV_DIR"):
+        yield
+        return
+    os.environ["MONOREPO_BUILD_ENV_DIR"] = str(tmp_path_factory.getbasetemp() / "build-envs")
+    try:
+        yield
+    finally:
+        os.environ.pop("MONOREPO_BUILD_ENV_DIR", None)

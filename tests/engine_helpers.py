@@ -38,6 +38,10 @@ FINDING_FIXTURES = (
     "dependency-cycle",
     "duplicate-name",
     "invalid-pyproject",
+    "unpinnable-metadata",
+    "metadata-unavailable",
+    "optional-dependency-cycle",
+    "config-only",
 )
 
 

@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 from engine_helpers import FIXTURES, REPO, Run, copy_fixture, pyproject, write_monorepo
 
-from monorepo_tools import workspace as ws_module
 from monorepo_tools.config import load_config
 from monorepo_tools.workspace import OutputCache, load_workspace
+from monorepo_tools.workspace import cache as ws_module
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate import generate
@@ -326,8 +326,11 @@ def test_forked_parsing_gives_the_same_packages(
 ) -> None:
     root = generate(tmp_path / "gen", 60, seed=3).root
     config = load_config(root)
-    jobs = [(folder, ws_module._signature(st)) for folder, st in ws_module._scan(config).items()]
-    sequential = [ws_module._parse_one(config.root, folder) for folder, _ in jobs]
+    jobs = [
+        (folder, primary, ws_module._signature(st))
+        for folder, (primary, st) in ws_module.scan(config).items()
+    ]
+    sequential = [ws_module._parse_one(config.root, *job) for job in jobs]
     monkeypatch.setattr(ws_module, "_PARALLEL_MIN", 10)
     monkeypatch.setattr(ws_module, "_SEGMENT_ROWS", 7)
     if not ws_module._can_fork() or ws_module._cpu_count() < 2:
@@ -335,7 +338,7 @@ def test_forked_parsing_gives_the_same_packages(
     parsed, segments = ws_module._parse_files(config.root, jobs)
     assert parsed == sequential
     assert segments, "the children's rows come back as cache segments"
-    assert {folder for s in segments for folder, _ in s.rows} < {folder for folder, _ in jobs}
+    assert {folder for s in segments for folder, _ in s.rows} < {job[0] for job in jobs}
 
     def broken(rows: object) -> object:  # every child fails: the parent parses their chunks
         raise RuntimeError("child failure")
@@ -439,15 +442,15 @@ def test_output_cache_rehashes_racy_files(tmp_path: Path) -> None:
     file = root / "packages" / "core" / "pyproject.toml"
     _same_size_edit(file, '"incubator"', '"supported"')
     payload = ws_module._load_framed(memo.path.read_bytes())
-    header, written, folders, _signatures, digests, code, texts = payload
+    header, written, folders, extras, _signatures, digests, code, texts = payload
     signatures = (ws_module._signature(file.stat()),)
     memo.path.write_bytes(
-        ws_module._dump_framed((header, written, folders, signatures, digests, code, texts))
+        ws_module._dump_framed((header, written, folders, extras, signatures, digests, code, texts))
     )
     assert _texts(root)[1] is None  # written just now: racy, re-hashed, changed
     future = written + 10 * 10**9
     memo.path.write_bytes(
-        ws_module._dump_framed((header, future, folders, signatures, digests, code, texts))
+        ws_module._dump_framed((header, future, folders, extras, signatures, digests, code, texts))
     )
     assert _texts(root)[1] == (1, ("report", "second"))  # trusted on its (forged) signature
 
@@ -474,3 +477,25 @@ def test_output_cache_survives_garbage_and_an_unwritable_state_folder(tmp_path: 
     (root / ".monorepo").write_text("a file\n", encoding="utf-8")
     _fill(root)  # nothing can be written: no error, and nothing cached
     assert _texts(root)[1] is None
+
+
+def test_a_cache_hit_imports_neither_networkx_nor_renderers(tmp_path: Path) -> None:
+    """And ``check`` on a plain repository never imports the build machinery (metadata hook)."""
+    import subprocess
+    import sys
+
+    root = _repo(tmp_path)
+    probe = (
+        "import sys\n"
+        "from monorepo_tools.cli import main\n"
+        "main(sys.argv[1:])\n"
+        "mods = ['networkx', 'monorepo_tools.graph', 'monorepo_tools.render.graph_text',"
+        " 'monorepo_tools.render.svg', 'monorepo_tools.publish.build']\n"
+        "print('LOADED', [m for m in mods if m in sys.modules])\n"
+    )
+    for command in (["check"], ["graph"], ["check", "--format", "json"]):
+        args = [sys.executable, "-c", probe, *command, "--root", str(root)]
+        cold = subprocess.run(args, capture_output=True, text=True, check=False)
+        assert "'monorepo_tools.publish.build'" not in cold.stdout, cold.stdout
+        warm = subprocess.run(args, capture_output=True, text=True, check=False)
+        assert warm.stdout.strip().endswith("LOADED []"), (command, warm.stdout)

@@ -51,12 +51,31 @@ def test_clean_check_exits_0(cli: Cli, fixture_repo: Callable[[str], Path]) -> N
     assert result.out == "ok: 5 packages checked (4 publishable), no findings\n"
 
 
-@pytest.mark.parametrize("fixture", FINDING_FIXTURES)
+NON_BLOCKING = {"optional-dependency-cycle": "warning", "config-only": "note"}
+
+
+@pytest.mark.parametrize("fixture", [f for f in FINDING_FIXTURES if f not in NON_BLOCKING])
 def test_findings_exit_1(cli: Cli, fixture_repo: Callable[[str], Path], fixture: str) -> None:
     result = cli("check", "--root", str(fixture_repo(fixture)))
     assert result.code == 1
     assert f"error[{fixture}]" in result.out
     assert result.out.splitlines()[-1].startswith("error: ")
+
+
+@pytest.mark.parametrize("fixture", sorted(NON_BLOCKING))
+def test_warnings_and_notes_exit_0(
+    cli: Cli, fixture_repo: Callable[[str], Path], fixture: str
+) -> None:
+    root = fixture_repo(fixture)
+    result = cli("check", "--root", str(root))
+    assert result.code == 0, result.out
+    assert f"{NON_BLOCKING[fixture]}[{fixture}]" in result.out
+    assert result.out.splitlines()[-1].startswith("ok: ")
+    assert result.out.splitlines()[-1].endswith("1 warning(s)/note(s)")
+    github = cli("check", "--root", str(root), "--format", "github")
+    assert github.code == 0
+    command = {"warning": "::warning ", "note": "::notice "}[NON_BLOCKING[fixture]]
+    assert github.out.startswith(command)
 
 
 @pytest.mark.parametrize(
@@ -108,7 +127,7 @@ def test_broken_root_pyproject_exits_2(cli: Cli, fixture_repo: Callable[[str], P
     (root / "pyproject.toml").write_text("[tool.monorepo\n")
     result = cli("check", "--root", str(root))
     assert result.code == 2
-    assert "pyproject.toml: not valid TOML" in result.err
+    assert "pyproject.toml:1:15: not valid TOML" in result.err  # with the position
 
 
 def test_packages_option_replaces_the_root_globs(cli: Cli, tmp_path: Path) -> None:

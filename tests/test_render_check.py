@@ -67,6 +67,7 @@ def test_json_report() -> None:
         "packages": 7,
         "publishable": 4,
         "findings": 3,
+        "warnings": 0,
         "by_code": {"internal-dependency": 1, "invalid-pyproject": 1, "invalid-version": 1},
     }
     items = document["violations"]
@@ -107,7 +108,8 @@ def test_github_escapes_data_and_properties() -> None:
     )
     (line, _) = render_check(CheckSummary(1, 0, (odd,)), "github").splitlines()
     assert line.startswith("::error file=packages/a%2Cb%3Ac/pyproject.toml,line=1,")
-    assert line.endswith("::100%25 broken%0Asecond line%0D Fix: fix")
+    # control characters are escaped as text before GitHub's own escaping: no new line at all
+    assert line.endswith("::100%25 broken\\nsecond line\\r Fix: fix")
 
 
 def test_gitlab_code_quality() -> None:

@@ -36,6 +36,7 @@ class Expect:
     occurrence: int = 1
     column: str | None = None  # the fragment the column points at (TOML errors)
     extra: dict[str, object] = field(default_factory=dict)
+    file: str = "pyproject.toml"  # the file of the finding, in the package folder
 
 
 BLOCKED = (
@@ -87,19 +88,8 @@ EXPECTED: dict[str, list[Expect]] = {
             ),
             ("publish vendored-lib to the registry",),
         ),
-        Expect(
-            "local-path-dependency",
-            "path-app",
-            "path-app",
-            'helper-lib = { path = "../../../helper-lib" }',
-            (
-                "path-app (stable) requires",
-                "helper-lib",
-                "in [tool.uv.sources]",
-                "{outside}/helper-lib",
-            ),
-            ("publish helper-lib to the registry",),
-        ),
+        # helper-lib = { path = "../../../helper-lib" } in [tool.uv.sources] is NOT a finding:
+        # uv sources never reach published metadata (test_uv_source_paths_are_not_findings).
     ],
     "direct-reference": [
         Expect(
@@ -233,11 +223,60 @@ EXPECTED: dict[str, list[Expect]] = {
             ('set name = "nameless" in [project]',),
         ),
     ],
+    "config-only": [
+        Expect(
+            "config-only",
+            "lint-settings",
+            "lint-settings",
+            None,
+            ("holds only tool settings", "not a package, skipped"),
+            ("nothing to do if it is not a package",),
+        ),
+    ],
+    "optional-dependency-cycle": [
+        Expect(
+            "optional-dependency-cycle",
+            "configuration",
+            "configuration",
+            '"sdk>=1.2"',
+            (
+                "configuration -> sdk -> configuration",
+                "through optional extras only",
+                "sdk[file-configuration]",
+            ),
+            ("nothing is required",),
+            related=("configuration", "sdk"),
+        ),
+    ],
+    "metadata-unavailable": [
+        Expect(
+            "metadata-unavailable",
+            "broken",
+            "broken",
+            None,
+            (
+                "needs its backend to tell dependencies (PEP 517 prepare_metadata_for_build_wheel)",
+                "the metadata hook needs a generated file that is not there",
+            ),
+            ("declare the metadata statically in [project]",),
+        ),
+    ],
+    "unpinnable-metadata": [
+        Expect(
+            "unpinnable-metadata",
+            "legacy",
+            "legacy",
+            None,
+            ("legacy (supported): setup.py computes its metadata (it requires core)",),
+            ("move the metadata of packages/legacy/setup.py to [project]",),
+            file="setup.py",
+        ),
+    ],
 }
 
 
 def _assert_matches(finding: Finding, expect: Expect, root: Path) -> None:
-    file = f"packages/{expect.folder}/pyproject.toml"
+    file = f"packages/{expect.folder}/{expect.file}"
     assert (finding.code, finding.package, finding.file) == (expect.code, expect.package, file)
     text_file = root / file
     assert text_file.is_file()  # the file is relative to the root, POSIX

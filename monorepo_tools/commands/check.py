@@ -20,7 +20,12 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        """No blocking finding (warnings and notes are reported, never fail the check)."""
+        return not any(f.blocking for f in self.findings)
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.blocking)
 
     @property
     def summary(self) -> CheckSummary:

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from ..graph import BLOCKING_KINDS, DependencyGraph, build_graph
-from ..render.model import GraphFinding, GraphView
-from ..render.select import FocusError, focus_view, reduce_view
-from ..rules import check_workspace, violating_edges
-from ..workspace import Workspace
+if TYPE_CHECKING:  # the CLI imports GRAPH_FORMATS: a cache hit must not import networkx
+    from ..graph import DependencyGraph
+    from ..render.model import GraphView
+    from ..workspace import Workspace
 
 __all__ = [
     "FINDING_FORMATS",
     "GRAPH_FORMATS",
-    "FocusError",
     "graph_view",
     "render_graph",
 ]
@@ -43,6 +42,10 @@ def graph_view(
     affected: Iterable[str] | None = None,
 ) -> GraphView:
     """The view of *workspace*; raises :class:`FocusError` for an unknown *focus* package."""
+    from ..graph import build_graph
+    from ..render.select import FocusError, focus_view, reduce_view
+    from ..rules import violating_edges
+
     graph = build_graph(workspace)
     view = graph.view(publishable_only=publishable_only, violating=violating_edges(workspace))
     if findings:
@@ -66,6 +69,10 @@ def graph_view(
 
 
 def _with_findings(view: GraphView, workspace: Workspace, graph: DependencyGraph) -> GraphView:
+    from ..graph import BLOCKING_KINDS
+    from ..render.model import GraphFinding
+    from ..rules import check_workspace
+
     found = check_workspace(workspace, graph)
     targets = {
         (e.source, f"{e.dependency.field}: {e.dependency.raw}"): e.target
@@ -97,8 +104,62 @@ def _with_findings(view: GraphView, workspace: Workspace, graph: DependencyGraph
     )
 
 
+def safe_view(view: GraphView) -> GraphView:
+    """*view* with every text from the repository neutralised (control characters escaped, URL
+    credentials masked), so that no renderer can print a forged line or a secret."""
+    from ..render.safe import clean
+
+    def opt(text: str | None) -> str | None:
+        return None if text is None else clean(text)
+
+    nodes = tuple(
+        replace(
+            n,
+            name=clean(n.name),
+            version=opt(n.version),
+            status=clean(n.status),
+            path=clean(n.path),
+        )
+        for n in view.nodes
+    )
+    edges = tuple(
+        replace(e, source=clean(e.source), target=clean(e.target), extra=opt(e.extra))
+        for e in view.edges
+    )
+    levels = tuple(tuple(clean(n) for n in level) for level in view.levels)
+    findings = (
+        None
+        if view.findings is None
+        else tuple(
+            replace(
+                f,
+                code=clean(f.code),
+                package=clean(f.package),
+                message=clean(f.message),
+                file=clean(f.file),
+                target=opt(f.target),
+            )
+            for f in view.findings
+        )
+    )
+    affected = None if view.affected is None else frozenset(clean(n) for n in view.affected)
+    focus = None if view.focus is None else (clean(view.focus[0]), view.focus[1])
+    return replace(
+        view,
+        nodes=nodes,
+        edges=edges,
+        levels=levels,
+        title=clean(view.title),
+        findings=findings,
+        blocked=frozenset(clean(n) for n in view.blocked),
+        affected=affected,
+        focus=focus,
+    )
+
+
 def render_graph(view: GraphView, fmt: str) -> str:
     """Render *view* in *fmt* (one of GRAPH_FORMATS); renderers are imported on demand."""
+    view = safe_view(view)
     if fmt == "json":
         from ..render.graph_text import render_graph_json
 

@@ -53,7 +53,7 @@ def select(full: Plan, workspace: Workspace, only: Sequence[str]) -> Plan:
     levels = tuple(
         t for t in (tuple(n for n in level if n in wanted) for level in full.levels) if t
     )
-    return Plan(full.snapshot, packages, levels)
+    return Plan(full.snapshot, packages, levels, full.unpublished)
 
 
 def render_plan(plan: Plan, fmt: str, internal: Sequence[str] = ()) -> str:
@@ -67,7 +67,9 @@ def render_plan(plan: Plan, fmt: str, internal: Sequence[str] = ()) -> str:
                     "name": p.name,
                     "path": p.path,
                     "base_version": p.base_version,
+                    "base_source": p.base_source,
                     "version": p.version,
+                    "build_environment": dict(p.build_environment),
                     "level": p.level,
                     "dependencies": list(p.dependencies),
                     "optional_dependencies": {
@@ -91,6 +93,7 @@ def render_plan(plan: Plan, fmt: str, internal: Sequence[str] = ()) -> str:
             lines.append(
                 f"  {position:>2}. {p.name.ljust(width)}  {p.base_version} -> {p.version}  ({p.path})"
             )
+            lines.append(f"        base from {p.base_source}")
             for before, after in p.rewrites:
                 lines.append(f"        {before}  =>  {after}")
     lines.append("")

@@ -91,6 +91,8 @@ class BuildRequest:
     build_requires: tuple[str, ...]  # [build-system].requires; () with no backend → PEP 517 default
     build_backend: str | None  # None → setuptools.build_meta:__legacy__
     backend_path: tuple[str, ...] = ()
+    # Extra variables for the backend (the version plugin's pretend/bypass version, issue 7).
+    environment: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -362,7 +364,7 @@ class _Worker:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=stderr,
-                env=dict(environ),
+                env=_with_env_bin(environ, python),
                 cwd=cwd,
             )
 
@@ -405,6 +407,19 @@ class _Worker:
             self.process.stdout.close()
 
 
+def _with_env_bin(
+    environ: Mapping[str, str], python: Path, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """*environ* with the build environment's ``bin/`` first on PATH (as pip and pypa/build do:
+    uv_build, maturin, cmake, ninja run from there) and the request's *extra* variables."""
+    out = {**environ, **(extra or {})}
+    bin_dir = str(python.parent)
+    path = out.get("PATH", "")
+    if path.split(os.pathsep)[:1] != [bin_dir]:
+        out["PATH"] = bin_dir + (os.pathsep + path if path else "")
+    return out
+
+
 class _Hooks:
     """Runs hooks: pooled workers for stateless backends, a fresh process for the rest."""
 
@@ -429,11 +444,12 @@ class _Hooks:
         source_dir: Path,
         out_dir: Path | None,
         log_path: Path,
+        environment: Mapping[str, str] | None = None,
     ) -> Any:
-        if self.reusable(backend, backend_path):
+        if self.reusable(backend, backend_path) and not environment:
             return self._call_worker(build_env, backend, hook, source_dir, out_dir, log_path)
         return self._call_fresh(
-            build_env, backend, backend_path, hook, source_dir, out_dir, log_path
+            build_env, backend, backend_path, hook, source_dir, out_dir, log_path, environment
         )
 
     # -- pooled workers
@@ -503,10 +519,11 @@ class _Hooks:
         source_dir: Path,
         out_dir: Path | None,
         log_path: Path,
+        environment: Mapping[str, str] | None = None,
     ) -> Any:
         from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMissing
 
-        environ = self.environ
+        environ = _with_env_bin(self.environ, build_env.python, environment)
 
         def runner(
             cmd: Sequence[str],
@@ -646,6 +663,7 @@ class _PackageBuild:
                 source_dir,
                 out_dir,
                 log_path,
+                dict(self.request.environment),
             )
         except _HookError as exc:
             output = self._read_log(hook, log_path, extra=exc.details)

@@ -184,7 +184,14 @@ def run_snapshot(
         problems = [
             p
             for f in files
-            for p in verify_distribution(f, planned.name, planned.version, _pins(planned))
+            for p in verify_distribution(
+                f,
+                planned.name,
+                planned.version,
+                {**plan.versions, **_pins(planned)},
+                plan.unpublished,
+                planned.flavour,
+            )
         ]
         problems += twine_check(files)
         if problems:
@@ -265,8 +272,11 @@ def _verify(
 
 def _build_request(planned: PlannedPackage, source: Path) -> BuildRequest:
     """The build request of a staged package (in-tree backends need their backend-path)."""
-    with (source / "pyproject.toml").open("rb") as handle:
-        system = tomllib.load(handle).get("build-system", {})
+    pyproject = source / "pyproject.toml"
+    system: dict[str, object] = {}
+    if pyproject.is_file():  # a setup.cfg / setup.py package may have none
+        with pyproject.open("rb") as handle:
+            system = tomllib.load(handle).get("build-system", {})
     backend_path = system.get("backend-path", [])
     return BuildRequest(
         planned.name,
@@ -274,6 +284,7 @@ def _build_request(planned: PlannedPackage, source: Path) -> BuildRequest:
         planned.build_requires,
         planned.build_backend,
         tuple(str(p) for p in backend_path) if isinstance(backend_path, list) else (),
+        planned.build_environment,
     )
 
 

@@ -14,9 +14,8 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..errors import PublishError
 from ..plan import PlannedPackage
-from ..rewrite import rewrite_pyproject
+from ..rewrite import rewrite_staged
 
 __all__ = ["stage_package", "tracked_files"]
 
@@ -75,15 +74,7 @@ def stage_package(root: Path, planned: PlannedPackage, staging_root: Path) -> Pa
     for src, dst in files:
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst)
-    pyproject = target / "pyproject.toml"
-    if not pyproject.is_file():
-        raise PublishError(
-            f"{planned.pyproject}: not tracked by git, so it cannot be staged; commit it (git add {planned.pyproject})"
-        )
-    text = pyproject.read_text(encoding="utf-8")
-    try:
-        rewritten = rewrite_pyproject(text, planned.version, dict(planned.rewrites))
-    except PublishError as exc:
-        raise PublishError(f"{planned.pyproject}: {exc}") from exc
-    pyproject.write_text(rewritten, encoding="utf-8")
+    # --- what the staged copy says (issue 7): pyproject / Poetry / setup.cfg / version file ---
+    rewrite_staged(target, planned)
+    # --------------------------------------------------------------------------------------
     return target

@@ -51,9 +51,14 @@ def _parse_metadata(data: bytes) -> Message:
 
 
 def _check_requirements(
-    label: str, where: str, requirements: Iterable[str], pins: Mapping[str, str]
+    label: str,
+    where: str,
+    requirements: Iterable[str],
+    pins: Mapping[str, str],
+    unpublished: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Every requirement on a pinned (monorepo) package must be exactly ``==<pin>``, no URL."""
+    """Every requirement on a pinned (monorepo) package must be exactly ``==<pin>``, no URL;
+    one on a monorepo package this snapshot does not publish (*unpublished*) is always wrong."""
     problems: list[str] = []
     for text in requirements:
         try:
@@ -63,6 +68,12 @@ def _check_requirements(
             continue
         pin = pins.get(canonicalize_name(req.name))
         if pin is None:
+            if canonicalize_name(req.name) in unpublished:
+                problems.append(
+                    f"{label}: {where} requires {text!r}: {req.name} is a monorepo package that "
+                    "has no snapshot version in this run (it is internal, or not planned), so "
+                    "the requirement could not be installed from the registry"
+                )
             continue
         wanted = f"{req.name}=={pin}"
         if req.url is not None:
@@ -84,7 +95,13 @@ def _check_requirements(
 
 
 def _check_metadata(
-    label: str, where: str, meta: Message, name: str, version: str, pins: Mapping[str, str]
+    label: str,
+    where: str,
+    meta: Message,
+    name: str,
+    version: str,
+    pins: Mapping[str, str],
+    unpublished: frozenset[str] = frozenset(),
 ) -> list[str]:
     problems: list[str] = []
     found_name = meta.get("Name")
@@ -97,11 +114,17 @@ def _check_metadata(
             f" {version!r} (does the build backend ignore the rewritten pyproject?)"
         )
     requirements = [str(r) for r in meta.get_all("Requires-Dist") or []]
-    problems += _check_requirements(label, where, requirements, pins)
+    problems += _check_requirements(label, where, requirements, pins, unpublished)
     return problems
 
 
-def _verify_wheel(path: Path, name: str, version: str, pins: Mapping[str, str]) -> list[str]:
+def _verify_wheel(
+    path: Path,
+    name: str,
+    version: str,
+    pins: Mapping[str, str],
+    unpublished: frozenset[str] = frozenset(),
+) -> list[str]:
     label = path.name
     try:
         with zipfile.ZipFile(path) as archive:
@@ -115,7 +138,7 @@ def _verify_wheel(path: Path, name: str, version: str, pins: Mapping[str, str]) 
             meta = _parse_metadata(archive.read(found[0]))
     except (OSError, zipfile.BadZipFile) as exc:
         return [f"{label}: cannot read the wheel: {exc}"]
-    return _check_metadata(label, found[0], meta, name, version, pins)
+    return _check_metadata(label, found[0], meta, name, version, pins, unpublished)
 
 
 def _pyproject_requirements(project: Mapping[str, Any]) -> list[str]:
@@ -128,7 +151,14 @@ def _pyproject_requirements(project: Mapping[str, Any]) -> list[str]:
     return requirements
 
 
-def _verify_sdist(path: Path, name: str, version: str, pins: Mapping[str, str]) -> list[str]:
+def _verify_sdist(
+    path: Path,
+    name: str,
+    version: str,
+    pins: Mapping[str, str],
+    unpublished: frozenset[str] = frozenset(),
+    flavour: str = "pep621",
+) -> list[str]:
     label = path.name
     try:
         with tarfile.open(path, "r:gz") as archive:
@@ -152,7 +182,11 @@ def _verify_sdist(path: Path, name: str, version: str, pins: Mapping[str, str]) 
         problems.append(f"{label}: no {top}/PKG-INFO")
     else:
         meta = _parse_metadata(pkg_info)
-        problems += _check_metadata(label, f"{top}/PKG-INFO", meta, name, version, pins)
+        problems += _check_metadata(
+            label, f"{top}/PKG-INFO", meta, name, version, pins, unpublished
+        )
+    if flavour not in ("pep621", "poetry"):
+        return problems  # setup.cfg / setup.py: PKG-INFO is the metadata (checked above)
     if pyproject is None:
         problems.append(f"{label}: no {top}/pyproject.toml (the rewritten pyproject must ship)")
         return problems
@@ -162,6 +196,9 @@ def _verify_sdist(path: Path, name: str, version: str, pins: Mapping[str, str]) 
         problems.append(f"{label}: {top}/pyproject.toml is not valid TOML: {exc}")
         return problems
     project = document.get("project")
+    if not isinstance(project, dict) and flavour == "poetry":
+        poetry = document.get("tool", {}).get("poetry", {})
+        project = {"version": poetry.get("version")} if isinstance(poetry, dict) else {}
     project = project if isinstance(project, dict) else {}
     found = project.get("version")
     if not isinstance(found, str) or not _same_version(found, version):
@@ -170,24 +207,37 @@ def _verify_sdist(path: Path, name: str, version: str, pins: Mapping[str, str]) 
             " (the sdist must carry the rewritten pyproject)"
         )
     where = f"{top}/pyproject.toml"
-    problems += _check_requirements(label, where, _pyproject_requirements(project), pins)
+    problems += _check_requirements(
+        label, where, _pyproject_requirements(project), pins, unpublished
+    )
     return problems
 
 
-def verify_distribution(path: Path, name: str, version: str, pins: Mapping[str, str]) -> list[str]:
+def verify_distribution(
+    path: Path,
+    name: str,
+    version: str,
+    pins: Mapping[str, str],
+    unpublished: Iterable[str] = (),
+    flavour: str = "pep621",
+) -> list[str]:
     """Problems with the built file *path* of package *name* (empty: ok).
 
     Wheel: ``*.dist-info/METADATA`` Name and Version match, and every ``Requires-Dist`` on a
     package in *pins* (name → snapshot version) is exactly ``==pin`` (extras and markers are
     fine) with no URL. Sdist (``.tar.gz``): the same for ``PKG-INFO``, and its
     ``pyproject.toml`` has ``project.version == version`` and pinned monorepo requirements.
+    *pins* holds every monorepo package with a snapshot version (not only the ones the package
+    was read to depend on: a metadata hook may add requirements); a requirement on one of
+    *unpublished* (monorepo packages without one) fails, quoted.
     """
     path = Path(path)
     normalized_pins: dict[str, str] = {canonicalize_name(k): v for k, v in pins.items()}
+    others = frozenset(canonicalize_name(n) for n in unpublished) - set(normalized_pins)
     if path.name.endswith(".whl"):
-        return _verify_wheel(path, name, version, normalized_pins)
+        return _verify_wheel(path, name, version, normalized_pins, others)
     if path.name.endswith(".tar.gz"):
-        return _verify_sdist(path, name, version, normalized_pins)
+        return _verify_sdist(path, name, version, normalized_pins, others, flavour)
     return [f"{path.name}: not a wheel (.whl) or an sdist (.tar.gz)"]
 
 

@@ -2,7 +2,11 @@
 
 Pure functions of values. Every format lists the findings in the order ``rules`` sorted them,
 so two runs on the same tree produce byte-identical reports (CI diffs and GitLab Code Quality
-fingerprints stay meaningful).
+fingerprints stay meaningful). Every text that comes from the repository goes through
+:func:`~.safe.clean` first, in every format: control characters are escaped (a newline in a name
+cannot forge a ``::error`` line) and URL credentials (``https://user:token@host``) are masked.
+Warnings and notes (``optional-dependency-cycle``, ``config-only``) are reported with their
+level and never count as failures.
 """
 
 from __future__ import annotations
@@ -12,8 +16,12 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..rules import Finding
+from .safe import clean
+
+if TYPE_CHECKING:  # a cache hit renders nothing and must not import rules/graph/networkx
+    from ..rules import Finding
 
 __all__ = ["CHECK_FORMATS", "CheckSummary", "render_check"]
 
@@ -27,7 +35,30 @@ class CheckSummary:
     findings: Sequence[Finding]
 
 
+def _level(finding: Finding) -> str:
+    if not finding.blocking:
+        return "note" if finding.severity == "info" else "warning"
+    return "error"
+
+
+def _safe(finding: Finding) -> Finding:
+    from dataclasses import replace
+
+    return replace(
+        finding,
+        package=clean(finding.package),
+        file=clean(finding.file),
+        message=clean(finding.message),
+        fix=clean(finding.fix),
+        related=tuple(clean(r) for r in finding.related),
+        subject=clean(finding.subject),
+    )
+
+
 def render_check(summary: CheckSummary, fmt: str) -> str:
+    summary = CheckSummary(
+        summary.packages, summary.publishable, [_safe(f) for f in summary.findings]
+    )
     if fmt == "json":
         return _json(summary)
     if fmt == "github":
@@ -38,26 +69,34 @@ def render_check(summary: CheckSummary, fmt: str) -> str:
 
 
 def _text(summary: CheckSummary) -> str:
-    findings = summary.findings
+    every = summary.findings
+    findings = [f for f in every if f.blocking]
     head = f"{summary.packages} packages checked ({summary.publishable} publishable)"
-    if not findings:
-        return f"ok: {head}, no findings\n"
     lines: list[str] = []
     current = None
-    for finding in findings:
+    for finding in every:
         if finding.package != current:
             current = finding.package
             lines.append(f"{finding.package} ({finding.file})")
         where = finding.file + (f":{finding.line}" if finding.line else "")
         if finding.column:
             where += f":{finding.column}"
-        lines.append(f"  {where}: error[{finding.code}] {finding.message}")
+        lines.append(f"  {where}: {_level(finding)}[{finding.code}] {finding.message}")
         lines.append(f"    fix: {finding.fix}")
+    others = len(every) - len(findings)
+    also = f", {others} warning(s)/note(s)" if others else ""
+    if not findings:
+        if lines:
+            lines.append("")
+        lines.append(f"ok: {head}, no findings{also}")
+        return "\n".join(lines) + "\n"
     counts = Counter(f.code for f in findings)
     by_code = ", ".join(f"{code}: {n}" for code, n in sorted(counts.items()))
     affected = len({f.package for f in findings})
     lines.append("")
-    lines.append(f"error: {len(findings)} finding(s) in {affected} package(s) ({by_code}); {head}")
+    lines.append(
+        f"error: {len(findings)} finding(s) in {affected} package(s) ({by_code}); {head}{also}"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -69,6 +108,7 @@ def _finding_dict(finding: Finding) -> dict[str, object]:
         "line": finding.line,
         "column": finding.column,
         "severity": finding.severity,
+        "level": _level(finding),
         "message": finding.message,
         "fix": finding.fix,
         "related": list(finding.related),
@@ -79,11 +119,12 @@ def _finding_dict(finding: Finding) -> dict[str, object]:
 def _json(summary: CheckSummary) -> str:
     findings = summary.findings
     document = {
-        "ok": not findings,
+        "ok": not any(f.blocking for f in findings),
         "summary": {
             "packages": summary.packages,
             "publishable": summary.publishable,
-            "findings": len(findings),
+            "findings": sum(1 for f in findings if f.blocking),
+            "warnings": sum(1 for f in findings if not f.blocking),
             "by_code": dict(sorted(Counter(f.code for f in findings).items())),
         },
         "violations": [_finding_dict(f) for f in findings],
@@ -109,9 +150,11 @@ def _github(summary: CheckSummary) -> str:
         if f.column:
             props += f",col={f.column}"
         props += f",title={_escape_property(f'monorepo {f.code}')}"
-        lines.append(f"::error {props}::{_escape_data(f'{f.message} Fix: {f.fix}')}")
-    if summary.findings:
-        lines.append(f"monorepo check: {len(summary.findings)} finding(s)")
+        command = {"error": "error", "warning": "warning", "note": "notice"}[_level(f)]
+        lines.append(f"::{command} {props}::{_escape_data(f'{f.message} Fix: {f.fix}')}")
+    blocking = sum(1 for f in summary.findings if f.blocking)
+    if blocking:
+        lines.append(f"monorepo check: {blocking} finding(s)")
     else:
         lines.append(
             f"monorepo check: ok, {summary.packages} packages ({summary.publishable} publishable)"

@@ -1,4 +1,8 @@
-"""The ``text`` and ``json`` graph views (pure functions of a :class:`GraphView`)."""
+"""The ``text`` and ``json`` graph views (pure functions of a :class:`GraphView`).
+
+Both expect a view neutralised by ``commands.graph.safe_view`` (control characters escaped,
+URL credentials masked), which ``render_graph`` applies before any renderer sees it.
+"""
 
 from __future__ import annotations
 

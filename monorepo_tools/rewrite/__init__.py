@@ -1,0 +1,72 @@
+"""Rewriting a staged copy of a package for its snapshot: every file its backend reads.
+
+=================  ===========================================================================
+file               what changes
+=================  ===========================================================================
+pyproject.toml     ``project.version`` (and "version" leaves ``dynamic``), pinned requirements of
+                   ``[project]``; ``tool.poetry.version`` and pinned ``[tool.poetry.dependencies]``
+setup.cfg          ``[metadata] version``, pinned ``install_requires`` / ``extras_require`` lines
+version file       the version literal of ``__about__.py`` / ``__init__.py``, or ``VERSION``
+=================  ===========================================================================
+
+The working tree is never written: :func:`rewrite_staged` works on the staging copy only. When
+the plan and a file disagree (a requirement to pin is not where the plan says), it raises
+:class:`~monorepo_tools.errors.PublishError`: never publish metadata we did not mean to write.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import PublishError
+from .pyproject import rewrite_pyproject
+
+if TYPE_CHECKING:
+    from ..plan import PlannedPackage
+
+__all__ = ["rewrite_pyproject", "rewrite_staged"]
+
+
+def rewrite_staged(target: Path, planned: PlannedPackage) -> None:
+    """Rewrite the staged copy of *planned* in *target* (its folder) for the snapshot."""
+    project = {raw: pub for field, raw, pub in planned.sources if field.startswith("project.")}
+    poetry = {
+        pub.split("[")[0].split("=")[0].strip(): pub.split("==", 1)[1].split(";")[0].strip()
+        for field, _, pub in planned.sources
+        if field.startswith("tool.poetry.")
+    }
+    cfg = {raw.strip(): pub for field, raw, pub in planned.sources if field.startswith("options.")}
+    if not planned.sources:  # a plan made by hand (tests, old callers): rewrites only
+        project = dict(planned.rewrites)
+    pyproject = target / "pyproject.toml"
+    if pyproject.is_file() and planned.flavour in ("pep621", "poetry"):
+        text = pyproject.read_text(encoding="utf-8")
+        try:
+            rewritten = rewrite_pyproject(text, planned.version, project, poetry)
+        except PublishError as exc:
+            raise PublishError(f"{planned.pyproject}: {exc}") from exc
+        pyproject.write_text(rewritten, encoding="utf-8")
+    elif planned.flavour in ("pep621", "poetry"):
+        raise PublishError(
+            f"{planned.pyproject}: not tracked by git, so it cannot be staged; commit it "
+            f"(git add {planned.pyproject})"
+        )
+    if planned.flavour == "setup.cfg":
+        from .setupcfg import rewrite_setup_cfg
+
+        cfg_file = target / "setup.cfg"
+        text = cfg_file.read_text(encoding="utf-8")
+        cfg_file.write_text(rewrite_setup_cfg(text, planned.version, cfg), encoding="utf-8")
+    if planned.version_file:
+        from .version_files import rewrite_version_file
+
+        file = target / planned.version_file
+        if file.is_file():
+            text = file.read_text(encoding="utf-8")
+            file.write_text(
+                rewrite_version_file(
+                    planned.version_file, text, planned.base_version, planned.version
+                ),
+                encoding="utf-8",
+            )
