@@ -43,14 +43,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from .._env import hermetic_env
+from .._env import PROXY_VARIABLES, backend_env, hermetic_env
 from .._io import write_atomic
 from ..errors import PublishError
 
@@ -82,6 +83,7 @@ _WORKER_SCRIPT = Path(__file__).with_name("_build_worker.py")
 _MARKER = ".monorepo-build-env.json"
 _ENV_FORMAT = 1
 _LAST_LINES = 8
+_NO_EXTRA: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,9 @@ class BuildRequest:
     build_requires: tuple[str, ...]  # [build-system].requires; () with no backend → PEP 517 default
     build_backend: str | None  # None → setuptools.build_meta:__legacy__
     backend_path: tuple[str, ...] = ()
+    #: Per-package variables for the backend (e.g. ``SETUPTOOLS_SCM_PRETEND_VERSION_FOR_X``),
+    #: merged into the allowlisted backend environment last.
+    environment: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -228,7 +233,11 @@ def _intact(path: Path, requires: tuple[str, ...]) -> bool:
 
 def _installer_env(env: Mapping[str, str] | None) -> dict[str, str]:
     # No config files or index settings of the machine; its trust settings stay (see _env).
-    environ = hermetic_env(os.environ if env is None else env)
+    # The installer downloads: the machine's proxy settings reach it (never a build backend).
+    environ = hermetic_env(backend_env(os.environ) if env is None else env)
+    for name in PROXY_VARIABLES:
+        if name in os.environ and name not in environ:
+            environ[name] = os.environ[name]
     environ.pop("VIRTUAL_ENV", None)
     environ.pop("PYTHONHOME", None)
     return environ
@@ -411,7 +420,7 @@ class _Hooks:
     def __init__(self, environ: Mapping[str, str], scratch: Path) -> None:
         self.environ = dict(environ)
         self.scratch = scratch
-        self._idle: dict[tuple[str, str], list[_Worker]] = {}
+        self._idle: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[_Worker]] = {}
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
         self._count = 0
@@ -419,6 +428,19 @@ class _Hooks:
     @staticmethod
     def reusable(backend: str, backend_path: Sequence[str]) -> bool:
         return backend in STATELESS_BACKENDS and not backend_path
+
+    def environment(
+        self, build_env: BuildEnv, extra: Mapping[str, str] = _NO_EXTRA
+    ) -> dict[str, str]:
+        """The backend's environment: the allowlisted base, the build env's ``bin/`` first on
+        PATH (backends such as uv_build or maturin run programs installed there), then the
+        package's own *extra* variables."""
+        environ = dict(self.environ)
+        bindir = str(build_env.python.parent)
+        environ["PATH"] = os.pathsep.join(p for p in (bindir, environ.get("PATH", "")) if p)
+        environ["VIRTUAL_ENV"] = str(build_env.path)
+        environ.update(extra)
+        return environ
 
     def call(
         self,
@@ -429,32 +451,44 @@ class _Hooks:
         source_dir: Path,
         out_dir: Path | None,
         log_path: Path,
+        extra: Mapping[str, str] = _NO_EXTRA,
     ) -> Any:
         if self.reusable(backend, backend_path):
-            return self._call_worker(build_env, backend, hook, source_dir, out_dir, log_path)
+            return self._call_worker(
+                build_env, backend, hook, source_dir, out_dir, log_path, extra
+            )
         return self._call_fresh(
-            build_env, backend, backend_path, hook, source_dir, out_dir, log_path
+            build_env, backend, backend_path, hook, source_dir, out_dir, log_path, extra
         )
 
     # -- pooled workers
 
-    def _acquire(self, build_env: BuildEnv, backend: str) -> _Worker:
+    def _acquire(
+        self, build_env: BuildEnv, backend: str, extra: Mapping[str, str]
+    ) -> _Worker:
+        key = (build_env.key, backend, tuple(sorted(extra.items())))
         with self._lock:
-            idle = self._idle.setdefault((build_env.key, backend), [])
+            idle = self._idle.setdefault(key, [])
             if idle:
                 return idle.pop()
             self._count += 1
             number = self._count
         worker = _Worker(
-            build_env.python, self.environ, self.scratch / f"worker-{number}.log", self.scratch
+            build_env.python,
+            self.environment(build_env, extra),
+            self.scratch / f"worker-{number}.log",
+            self.scratch,
         )
         with self._lock:
             self._all.append(worker)
         return worker
 
-    def _release(self, build_env: BuildEnv, backend: str, worker: _Worker) -> None:
+    def _release(
+        self, build_env: BuildEnv, backend: str, worker: _Worker, extra: Mapping[str, str]
+    ) -> None:
+        key = (build_env.key, backend, tuple(sorted(extra.items())))
         with self._lock:
-            self._idle.setdefault((build_env.key, backend), []).append(worker)
+            self._idle.setdefault(key, []).append(worker)
 
     def _call_worker(
         self,
@@ -464,8 +498,9 @@ class _Hooks:
         source_dir: Path,
         out_dir: Path | None,
         log_path: Path,
+        extra: Mapping[str, str],
     ) -> Any:
-        worker = self._acquire(build_env, backend)
+        worker = self._acquire(build_env, backend, extra)
         request: dict[str, Any] = {
             "hook": hook,
             "source_dir": str(source_dir),
@@ -480,11 +515,11 @@ class _Hooks:
             worker.close()
             raise
         if response.get("ok"):
-            self._release(build_env, backend, worker)
+            self._release(build_env, backend, worker, extra)
             return response.get("return")
         kind = response.get("kind")
         if kind == "hook_missing":
-            self._release(build_env, backend, worker)
+            self._release(build_env, backend, worker, extra)
         else:
             worker.close()  # a backend that raised may be left in any state: never reuse it
         error = str(response.get("error") or "the hook failed")
@@ -503,10 +538,11 @@ class _Hooks:
         source_dir: Path,
         out_dir: Path | None,
         log_path: Path,
+        extra: Mapping[str, str],
     ) -> Any:
         from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMissing
 
-        environ = self.environ
+        environ = self.environment(build_env, extra)
 
         def runner(
             cmd: Sequence[str],
@@ -646,6 +682,7 @@ class _PackageBuild:
                 source_dir,
                 out_dir,
                 log_path,
+                self.request.environment,
             )
         except _HookError as exc:
             output = self._read_log(hook, log_path, extra=exc.details)
@@ -749,7 +786,9 @@ def build_all(
     """Build an sdist and a wheel (from the sdist) of every request into *out_dir*.
 
     *jobs* packages build at once (default: the number of CPUs). *env* is the environment of the
-    backends and installers (default: this process's); ``SOURCE_DATE_EPOCH`` is added when it
+    backends and installers (default: :func:`~monorepo_tools._env.backend_env` of this
+    process's, an allowlist; the build env's ``bin/`` goes first on PATH, each request's
+    ``environment`` is merged last); ``SOURCE_DATE_EPOCH`` is added when it
     lacks one (*source_date_epoch*, else 1980-01-01). Build environments are cached in
     *cache_dir*. ``on_event(name, "building" | "built" | "failed")`` reports progress, from
     worker threads. Returns one :class:`BuildResult` per request, in request order; a failure
@@ -767,7 +806,8 @@ def build_all(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cache_dir = Path(cache_dir)
-    environ = dict(os.environ if env is None else env)
+    # Third-party code sees an allowlist, never the caller's whole environment (see _env).
+    environ = backend_env(os.environ) if env is None else dict(env)
     if "SOURCE_DATE_EPOCH" not in environ:
         environ["SOURCE_DATE_EPOCH"] = str(
             source_date_epoch if source_date_epoch is not None else DEFAULT_SOURCE_DATE_EPOCH

@@ -8,9 +8,11 @@ Registry selection (:func:`registry_from_env`), first match wins:
    ``GITLAB_PYPI_USERNAME`` + ``GITLAB_PYPI_PASSWORD``, else the URL's ``user:password@``.
 2. GitLab: ``GITLAB_PYPI_PROJECT_ID`` with ``GITLAB_HOST`` (upload to
    ``https://<host>/api/v4/projects/<id>/packages/pypi``, index ``…/simple``); inside GitLab CI
-   (``GITLAB_CI`` set) ``CI_PROJECT_ID`` and ``CI_API_V4_URL`` stand in for unset ones.
-   Credentials: ``GITLAB_PYPI_USERNAME`` + ``GITLAB_PYPI_PASSWORD``; inside GitLab CI, when both
-   are unset, ``gitlab-ci-token`` + ``CI_JOB_TOKEN``.
+   (``GITLAB_CI`` is ``true``; gitlab-ci-local's ``false`` does not count) ``CI_PROJECT_ID`` and
+   ``CI_API_V4_URL`` stand in for unset ones. Credentials: ``GITLAB_PYPI_USERNAME`` +
+   ``GITLAB_PYPI_PASSWORD``; inside GitLab CI, when both are unset, ``gitlab-ci-token`` +
+   ``CI_JOB_TOKEN`` (publishing with it to another project than ``CI_PROJECT_ID`` gets a warning
+   up front: that project must allowlist this one, :attr:`Registry.warnings`).
 3. Nothing configured, in CI (``CI`` non-empty): :class:`~monorepo_tools.errors.ConfigError`
    naming the variables to set. Outside CI: the embedded index ``<root>/.monorepo/index/``
    (:mod:`~monorepo_tools.publish.local_index`), installable with ``pip --index-url file://…``.
@@ -21,9 +23,24 @@ conflict (never overwritten), anything else is uploaded with twine *in-process* 
 never reach a command line; twine's console output is captured, redacted and returned). A
 refused upload (GitLab: 400 "File name has already been taken"; pypiserver: 409) is checked
 against the index again by hash. Connection errors, 429 and 5xx are retried with exponential
-backoff (:class:`RetryPolicy`); 401/403 are not: they stop the package with a message naming
-the variables and token scopes to fix. Every message passes through
+backoff (:class:`RetryPolicy`; a 429's ``Retry-After`` is honoured, bounded by
+``max_retry_after``); twine's own retries are switched off, so one policy governs every POST.
+401/403/404-"Project Not Found" are not retried: they stop the package with a message naming
+the variables, token scopes, role and allowlist to fix. Every message passes through
 :func:`~monorepo_tools.publish.redact.redact`.
+
+GitLab as it really is (``lib/api/pypi_packages.rb``, ``basic_auth_helpers.rb``,
+``dependency_proxy_helpers.rb``; the contract stand-in ``tests/publish/gitlab_standin.py``):
+
+* **Forwarding** (on by default): the simple page of a name the project has no package for
+  answers 302 to ``https://pypi.org/simple/<name>/``. A lookup never follows a redirect off the
+  registry's origin (scheme, host, port): it means "not in this registry" (a same-named public
+  project must not be read as ours, and a runner without internet must not fail).
+* **404** ``{"message":"404 Project Not Found"}`` is a wrong project id, a token without access
+  to a private project, or a job token not on the target's allowlist: an access error, never
+  "nothing published"; ``404 Package Not Found`` (forwarding off) is "nothing yet".
+* **403** is a role below Developer, or a package protection rule (``Package protected.``).
+* **400** ``File is too large`` (and Workhorse's 413) is the size limit, not the metadata.
 """
 
 from __future__ import annotations
@@ -45,7 +62,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TypeVar
@@ -88,10 +105,34 @@ _CONFLICT_FIX = (
     "(a new pipeline or MONOREPO_SNAPSHOT_ID); a published file is never overwritten"
 )
 _GITLAB_SCOPES = (
-    "a personal, project or group access token with scope `api` or `write_package_registry` "
-    "(plus `read_api` or `read_package_registry` to look files up), or, inside GitLab CI, "
-    "leave both unset to use `gitlab-ci-token` with CI_JOB_TOKEN"
+    "a personal, project or group access token with the `api` scope (`read_api` can only "
+    "read, not upload) of a user with at least the Developer role, or a deploy token with "
+    "`write_package_registry` (it implies reading; its username is `gitlab+deploy-token-N`); "
+    "or, inside GitLab CI, leave both unset to use the job token (CI_JOB_TOKEN, as "
+    "`gitlab-ci-token`: the job's user needs the Developer role, and publishing to another "
+    "project needs that project's CI/CD job token allowlist to include this one)"
 )
+_GITLAB_NOT_FOUND = (
+    "GitLab answers 404 \"Project Not Found\" for a wrong project id, for a token whose user is "
+    "not a member of a private project (or whose role is too low to see it), and for a job "
+    "token whose project is not on the target project's CI/CD job token allowlist "
+    "(Settings > CI/CD > Job token permissions); fix: check GITLAB_PYPI_PROJECT_ID (a numeric "
+    "id or the URL-encoded path, e.g. group%2Fproject), the token's access and membership"
+)
+_GITLAB_PROTECTED = (
+    "GitLab refused it with \"Package protected.\": a package protection rule of the project "
+    "(Settings > Packages and registries > Protected packages) covers this name and needs a "
+    "higher role to push; fix: publish with a token of a user with the rule's minimum role "
+    "(Maintainer, Owner or Admin), or change the rule"
+)
+_TOO_LARGE = (
+    "the registry refused the file as too large (GitLab: the instance's PyPI maximum file size, "
+    "50 MiB by default, Admin > Settings > CI/CD > Package registry limits; a 413 comes from "
+    "Workhorse or a proxy in front of it); fix: make the distribution smaller (exclude data "
+    "files from it) or ask the GitLab administrator to raise the limit"
+)
+#: Longest Retry-After this tool waits by default (seconds): a longer one is cut to this.
+MAX_RETRY_AFTER = 300.0
 
 
 # --------------------------------------------------------------------------- policy and model
@@ -105,9 +146,19 @@ class RetryPolicy:
     backoff_seconds: float = 1.0
     multiplier: float = 2.0
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+    #: A 429's ``Retry-After`` is honoured up to this many seconds.
+    max_retry_after: float = MAX_RETRY_AFTER
 
     def waits(self) -> list[float]:
         return [self.backoff_seconds * self.multiplier**i for i in range(max(self.retries, 0))]
+
+    def wait(self, attempt: int, retry_after: float | None) -> float:
+        """The wait before retry *attempt* (0-based): the backoff, or longer when the server
+        asked for it with Retry-After (bounded by :attr:`max_retry_after`)."""
+        base = self.waits()[attempt]
+        if retry_after is None:
+            return base
+        return max(base, min(retry_after, self.max_retry_after))
 
 
 @dataclass(frozen=True)
@@ -122,6 +173,7 @@ class Registry:
     local_dir: Path | None  # for local
     origin: str  # which variables/options chose it
     credentials_from: str = ""  # which variables gave the credentials (names, never values)
+    warnings: tuple[str, ...] = ()  # said up front (e.g. a job token publishing elsewhere)
 
     def install_command(self, requirements: Sequence[str]) -> str:
         """``pip install --index-url <index> req==ver …`` (the index without credentials)."""
@@ -176,6 +228,25 @@ class RegistryError(PublishError):
 class _Transient(Exception):
     """A failure worth retrying: connection error, timeout, 429, 5xx."""
 
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), None if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
+        import email.utils
+
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time())
+    return None
+
 
 # --------------------------------------------------------------------------- selection
 
@@ -185,22 +256,42 @@ def _var(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _truthy(env: Mapping[str, str], name: str) -> bool:
+    """GitLab CI sets ``true``; gitlab-ci-local sets ``false``: only a true value counts."""
+    return (_var(env, name) or "").lower() in ("true", "1", "yes", "on")
+
+
+def _split(url: str) -> urllib.parse.SplitResult:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise ConfigError(
+            f"{redact(url)!r} is not a valid URL ({exc}); fix: e.g. https://host/path "
+            "(an IPv6 host in brackets: http://[::1]:8080/)"
+        ) from None
+    return parts
+
+
 def _strip_userinfo(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
+    parts = _split(url)
     if "@" not in parts.netloc:
         return url
     return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _userinfo(url: str) -> tuple[str, str] | None:
-    parts = urllib.parse.urlsplit(url)
+    parts = _split(url)
     if parts.password is None or parts.username is None:
         return None
     return urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password)
 
 
 def _check_url(url: str, what: str) -> str:
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = _split(url)
+    except ConfigError as exc:
+        raise ConfigError(f"{what}: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         shown = redact(url, [])
         raise ConfigError(f"{what} {shown!r} is not an http(s) URL; fix: e.g. https://host/path")
@@ -246,12 +337,20 @@ def registry_from_env(
             "MONOREPO_REPOSITORY_URL too (or GITLAB_PYPI_PROJECT_ID and GITLAB_HOST for GitLab)"
         )
     if _var(env, "CI"):
+        gitlab_ci = _var(env, "GITLAB_CI")
+        note = (
+            f" (GITLAB_CI={gitlab_ci!r} is not 'true', so CI_PROJECT_ID, CI_API_V4_URL and "
+            "CI_JOB_TOKEN are not used: gitlab-ci-local sets it to false)"
+            if gitlab_ci and not _truthy(env, "GITLAB_CI")
+            else ""
+        )
         raise ConfigError(
-            "no registry configured in CI (CI is set), and the local index is for development "
-            "only: set GITLAB_PYPI_PROJECT_ID and GITLAB_HOST with GITLAB_PYPI_USERNAME and "
-            "GITLAB_PYPI_PASSWORD (GitLab's PyPI registry), or MONOREPO_REPOSITORY_URL "
-            "(optionally MONOREPO_INDEX_URL) with MONOREPO_REPOSITORY_USERNAME and "
-            "MONOREPO_REPOSITORY_PASSWORD (any PyPI-compatible registry); or run with --dry-run"
+            f"no registry configured in CI (CI is set){note}, and the local index is for "
+            "development only: set GITLAB_PYPI_PROJECT_ID and GITLAB_HOST with "
+            "GITLAB_PYPI_USERNAME and GITLAB_PYPI_PASSWORD (GitLab's PyPI registry), or "
+            "MONOREPO_REPOSITORY_URL (optionally MONOREPO_INDEX_URL) with "
+            "MONOREPO_REPOSITORY_USERNAME and MONOREPO_REPOSITORY_PASSWORD (any PyPI-compatible "
+            "registry); or run with --dry-run"
         )
     local = (Path(root).absolute() / STATE_DIR / "index").absolute()
     return Registry(
@@ -307,7 +406,7 @@ def _gitlab_api(host: str) -> str:
 def _gitlab_registry(
     env: Mapping[str, str], explicit_index: str | None, index_source: str
 ) -> Registry | None:
-    in_gitlab_ci = bool(_var(env, "GITLAB_CI"))
+    in_gitlab_ci = _truthy(env, "GITLAB_CI")
     project = _var(env, "GITLAB_PYPI_PROJECT_ID")
     project_source = "GITLAB_PYPI_PROJECT_ID"
     if project is None and in_gitlab_ci and _var(env, "CI_PROJECT_ID"):
@@ -337,10 +436,27 @@ def _gitlab_registry(
             str(_var(env, "CI_JOB_TOKEN")),
             "gitlab-ci-token + CI_JOB_TOKEN (GitLab CI)",
         )
+    if creds is None and in_gitlab_ci:
+        raise ConfigError(
+            f"the GitLab registry {upload} needs credentials to upload: CI_JOB_TOKEN is not set "
+            "in this GitLab CI job (it is set in every job GitLab runs; a job started otherwise "
+            "lacks it); fix: run the job in GitLab CI, or set GITLAB_PYPI_USERNAME and "
+            f"GITLAB_PYPI_PASSWORD to {_GITLAB_SCOPES}"
+        )
     if creds is None:
         raise ConfigError(
             f"the GitLab registry {upload} needs credentials to upload: set "
             f"GITLAB_PYPI_USERNAME and GITLAB_PYPI_PASSWORD to {_GITLAB_SCOPES}"
+        )
+    warnings: list[str] = []
+    own = _var(env, "CI_PROJECT_ID")
+    if creds[0] == "gitlab-ci-token" and own and urllib.parse.unquote(project) != own:
+        this = _var(env, "CI_PROJECT_PATH") or f"project {own}"
+        warnings.append(
+            f"publishing with CI_JOB_TOKEN to another project ({project_source}={project}, this "
+            f"job's CI_PROJECT_ID={own}): project {project} must add {this} to its CI/CD job "
+            "token allowlist (Settings > CI/CD > Job token permissions), or GitLab answers 404 "
+            "Project Not Found; the job's user also needs the Developer role there"
         )
     origin = f"{project_source} + {api_source}" + (f" + {index_source}" if explicit_index else "")
     return Registry(
@@ -352,6 +468,7 @@ def _gitlab_registry(
         local_dir=None,
         origin=origin,
         credentials_from=creds[2],
+        warnings=tuple(warnings),
     )
 
 
@@ -360,10 +477,18 @@ def _gitlab_registry(
 
 def _auth_advice(registry: Registry) -> str:
     used = f" (credentials from {registry.credentials_from})" if registry.credentials_from else ""
+    if registry.kind == "gitlab" and "CI_JOB_TOKEN" in registry.credentials_from:
+        return (
+            f"the job token was used{used}: the user running the pipeline needs at least the "
+            "Developer role in the target project (a Guest or Reporter can read but not "
+            "publish), and a target other than this job's project must list this project on "
+            "its CI/CD job token allowlist; or set GITLAB_PYPI_USERNAME and GITLAB_PYPI_PASSWORD "
+            f"to {_GITLAB_SCOPES}"
+        )
     if registry.kind == "gitlab":
         return (
             f"check GITLAB_PYPI_USERNAME and GITLAB_PYPI_PASSWORD{used}: "
-            f"they must be {_GITLAB_SCOPES}"
+            f"they must be {_GITLAB_SCOPES}; a 403 also means a role below Developer"
         )
     return (
         f"check MONOREPO_REPOSITORY_USERNAME and MONOREPO_REPOSITORY_PASSWORD (or "
@@ -412,8 +537,23 @@ def _short(text: str, limit: int = 300) -> str:
 # --------------------------------------------------------------------------- HTTP (index lookups)
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or default
+
+
+class _OffOrigin(Exception):
+    """A lookup was redirected off the registry's origin (GitLab's forwarding to pypi.org)."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
+
+
 class _AuthKeepingRedirect(urllib.request.HTTPRedirectHandler):
-    """Follow redirects; re-send Authorization only to the same scheme, host and port."""
+    """Follow redirects on the registry's own origin (scheme, host, port), re-sending
+    Authorization; a redirect anywhere else raises :class:`_OffOrigin` and is never followed."""
 
     def redirect_request(
         self,
@@ -424,12 +564,13 @@ class _AuthKeepingRedirect(urllib.request.HTTPRedirectHandler):
         headers: http.client.HTTPMessage,
         newurl: str,
     ) -> urllib.request.Request | None:
+        target = urllib.parse.urljoin(req.full_url, newurl)
+        if _origin(target) != _origin(req.full_url):
+            raise _OffOrigin(target)
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
         auth = req.unredirected_hdrs.get("Authorization")
         if new is not None and auth:
-            old, target = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(new.full_url)
-            if (old.scheme, old.netloc) == (target.scheme, target.netloc):
-                new.add_unredirected_header("Authorization", auth)
+            new.add_unredirected_header("Authorization", auth)
         return new
 
 
@@ -447,8 +588,19 @@ def _project_url(registry: Registry, project: str) -> str:
     return f"{registry.index_url.rstrip('/')}/{canonicalize_name(project)}/"
 
 
+def _not_found_kind(body: str) -> str:
+    """GitLab's 404 body: "project" (no access: an error) or "" (nothing published yet)."""
+    detail = _response_detail(body, "application/json").lower()
+    if "project not found" in detail or "group not found" in detail:
+        return "project"
+    return ""
+
+
 def _fetch_links(registry: Registry, project: str) -> list[IndexLink]:
-    """One GET of the project page; 404 is "nothing yet"; raises _Transient or RegistryError."""
+    """One GET of the project page; raises _Transient or RegistryError.
+
+    "Nothing in this registry" is: 404 (except GitLab's "Project Not Found", an access error),
+    and a redirect off the registry's origin (GitLab forwarding the name to pypi.org)."""
     url = _project_url(registry, project)
     request = urllib.request.Request(
         url, headers={"Accept": _ACCEPT, "User-Agent": f"monorepo-tools/{__version__}"}
@@ -461,9 +613,22 @@ def _fetch_links(registry: Registry, project: str) -> list[IndexLink]:
             charset = response.headers.get_content_charset() or "utf-8"
             body = response.read().decode(charset, errors="replace")
             return parse_simple_page(body, response.headers.get_content_type())
+    except _OffOrigin:
+        return []  # forwarded to another index: this registry has no such project
     except urllib.error.HTTPError as exc:
         code, reason = exc.code, exc.reason
+        retry_after = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
+        try:
+            body = exc.read().decode("utf-8", errors="replace")
+        except (OSError, http.client.HTTPException):
+            body = ""
         exc.close()
+        if code == 404 and _not_found_kind(body) == "project":
+            raise RegistryError(
+                f"the registry answered 404 Project Not Found for {url}: {_GITLAB_NOT_FOUND}; "
+                f"{_auth_advice(registry)}",
+                FileStatus.AUTH_FAILED,
+            ) from None
         if code == 404:
             return []
         if code in (401, 403):
@@ -473,7 +638,7 @@ def _fetch_links(registry: Registry, project: str) -> list[IndexLink]:
                 FileStatus.AUTH_FAILED,
             ) from None
         if code == 429 or code >= 500:
-            raise _Transient(f"HTTP {code} {reason} from {url}") from None
+            raise _Transient(f"HTTP {code} {reason} from {url}", retry_after) from None
         raise RegistryError(
             f"the index answered HTTP {code} {reason} for {url}: check the index URL "
             f"({registry.origin})"
@@ -492,7 +657,7 @@ def _retrying(action: Callable[[], _T], policy: RetryPolicy, what: str, registry
         except _Transient as exc:
             last = exc
             if attempt < len(waits):
-                policy.sleep(waits[attempt])
+                policy.sleep(policy.wait(attempt, exc.retry_after))
     where = registry.upload_url or registry.index_url
     raise RegistryError(
         f"{what} failed after {_waited(policy, len(waits))}: {last}; fix: check that "
@@ -533,6 +698,31 @@ class _Answer:
     status: int | None  # HTTP status of a failed upload; None: not an HTTP answer
     error: str  # "" when the upload worked
     output: str  # twine's console output
+    retry_after: float | None = None  # a 429's Retry-After
+
+
+def _session_without_retries() -> object:
+    """twine's requests session, minus its urllib3 retries (it re-POSTs 5xx up to five times
+    on its own): :class:`RetryPolicy` is the one retry policy of an upload."""
+    import requests.adapters
+    from twine import utils
+
+    session = utils.make_requests_session()
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, requests.adapters.HTTPAdapter(max_retries=0))
+    return session
+
+
+@contextlib.contextmanager
+def _no_twine_retries() -> Iterator[None]:
+    import twine.repository
+
+    original = twine.repository.make_requests_session
+    twine.repository.make_requests_session = _session_without_retries  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        twine.repository.make_requests_session = original
 
 
 def _twine_upload(registry: Registry, path: Path) -> _Answer:
@@ -550,7 +740,11 @@ def _twine_upload(registry: Registry, path: Path) -> _Answer:
         logger.addHandler(handler)
         logger.propagate = False
         try:
-            with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            with (
+                contextlib.redirect_stdout(buffer),
+                contextlib.redirect_stderr(buffer),
+                _no_twine_retries(),
+            ):
                 settings = Settings(
                     repository_url=registry.upload_url,
                     username=registry.username,
@@ -578,7 +772,8 @@ def _twine_upload(registry: Registry, path: Path) -> _Answer:
         detail = _response_detail(text if isinstance(text, str) else "", str(content_type))
         detail = "" if detail == "None" else detail  # pypiserver's 403 page says just that
         head = f"HTTP {status} {reason}".strip() if isinstance(reason, str) else f"HTTP {status}"
-        return _Answer(status, f"{head}: {detail}" if detail else head, output)
+        after = _retry_after(headers.get("Retry-After") if isinstance(headers, Mapping) else None)
+        return _Answer(status, f"{head}: {detail}" if detail else head, output, after)
     if isinstance(error, OSError):  # requests' ConnectionError, Timeout, … are OSErrors
         raise _Transient(f"cannot reach {registry.upload_url}: {error}")
     return _Answer(None, f"{type(error).__name__}: {error}", output)
@@ -626,7 +821,7 @@ def _upload_remote(
         answer = _twine_upload(registry, path)
         outputs.append(answer.output)
         if answer.status == 429 or (answer.status is not None and answer.status >= 500):
-            raise _Transient(f"upload answered {answer.error}")
+            raise _Transient(f"upload answered {answer.error}", answer.retry_after)
         return answer
 
     try:
@@ -639,6 +834,28 @@ def _upload_remote(
     if answer.status is None and not answer.error:
         return _outcome(
             registry, path, FileStatus.UPLOADED, f"uploaded to {registry.upload_url}", output
+        )
+    lowered = answer.error.lower()
+    if answer.status == 413 or (answer.status == 400 and "too large" in lowered):
+        return _outcome(
+            registry, path, FileStatus.FAILED, f"upload refused ({answer.error}): {_TOO_LARGE}",
+            output,
+        )  # fmt: skip
+    if answer.status == 403 and "package protected" in lowered:
+        return _outcome(
+            registry,
+            path,
+            FileStatus.AUTH_FAILED,
+            f"upload refused ({answer.error}): {_GITLAB_PROTECTED}",
+            output,
+        )
+    if answer.status == 404 and _not_found_kind(answer.error.partition(": ")[2]) == "project":
+        return _outcome(
+            registry,
+            path,
+            FileStatus.AUTH_FAILED,
+            f"upload refused ({answer.error}): {_GITLAB_NOT_FOUND}; {_auth_advice(registry)}",
+            output,
         )
     if answer.status in (401, 403):
         return _outcome(
