@@ -65,7 +65,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 from packaging.utils import canonicalize_name
 
@@ -715,14 +715,24 @@ def _session_without_retries() -> object:
 
 @contextlib.contextmanager
 def _no_twine_retries() -> Iterator[None]:
+    """While held (under ``_twine_lock``): twine's session has no urllib3 retries, and
+    ``Repository.upload`` POSTs once (it re-POSTs a 5xx up to five times by itself)."""
     import twine.repository
 
-    original = twine.repository.make_requests_session
+    repository = twine.repository.Repository
+    original_session = twine.repository.make_requests_session
+    original_upload = repository.upload
+
+    def upload_once(self: twine.repository.Repository, package: Any, max_redirects: int = 1) -> Any:
+        return original_upload(self, package, max_redirects=1)
+
     twine.repository.make_requests_session = _session_without_retries  # type: ignore[assignment]
+    repository.upload = upload_once  # type: ignore[method-assign]
     try:
         yield
     finally:
-        twine.repository.make_requests_session = original
+        twine.repository.make_requests_session = original_session
+        repository.upload = original_upload  # type: ignore[method-assign]
 
 
 def _twine_upload(registry: Registry, path: Path) -> _Answer:
