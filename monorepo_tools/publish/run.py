@@ -150,9 +150,17 @@ def _state_folder(path: Path, what: str) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except FileExistsError as exc:
-        blocker = next((p for p in (path, *path.parents) if p.is_file()), path)
+        blocker = next(
+            (p for p in (path, *path.parents) if p.is_symlink() or p.exists() and not p.is_dir()),
+            path,
+        )
+        kind = (
+            f"a symlink to {os.readlink(blocker)}, which is not a folder"
+            if blocker.is_symlink()
+            else "a file"
+        )
         raise ConfigError(
-            f"{blocker} is a file, but the {what} needs a folder there; fix: move or remove "
+            f"{blocker} is {kind}, but the {what} needs a folder there; fix: move or remove "
             f"{blocker} (the tool keeps its state in the folder .monorepo/)"
         ) from exc
     except OSError as exc:
