@@ -7,8 +7,10 @@ milliseconds. So:
 * **One build environment per distinct requirement set.** The sorted ``[build-system].requires``
   (plus whatever ``get_requires_for_build_*`` asks for that is not already there) is hashed with
   the Python version into a key; the environment ``<cache_dir>/<key>`` is created once with
-  ``uv venv`` + ``uv pip install`` (``python -m venv`` + ``pip install`` (hermetic environment, see ``_env``) when ``uv``
-  is missing), never reading the machine's pip/uv configuration, and kept for later runs. A
+  ``uv venv`` + ``uv pip install`` — uv is a dependency of this tool, its binary found with
+  ``uv.find_uv_bin()`` (so a ``pip install``-ed tool run as ``venv/bin/monorepo`` without
+  activating the venv still has it), else ``uv`` on PATH — and with ``python -m venv`` +
+  ``pip install`` (hermetic environment, see ``_env``) only when neither exists, never reading the machine's pip/uv configuration, and kept for later runs. A
   marker file written last says it is complete; anything else found there is rebuilt.
 * **Long-lived workers for stateless backends.** For ``hatchling.build``, ``flit_core.buildapi``,
   ``pdm.backend`` and ``poetry.core.masonry.api`` (without ``backend-path``) the hooks run in
@@ -67,6 +69,7 @@ __all__ = [
     "build_all",
     "ensure_build_env",
     "env_key",
+    "find_uv",
 ]
 
 #: PEP 517/518 defaults for a pyproject without a ``[build-system]`` table.
@@ -285,6 +288,18 @@ def _run_installer(command: list[str], environ: Mapping[str, str], cwd: Path, wh
     return output
 
 
+def find_uv(environ: Mapping[str, str] | None = None) -> str | None:
+    """The uv binary: the ``uv`` package's (:func:`uv.find_uv_bin`), else ``uv`` on PATH."""
+    with contextlib.suppress(ImportError, FileNotFoundError, OSError):
+        import uv
+
+        found = uv.find_uv_bin()
+        if found and os.access(found, os.X_OK):
+            return str(found)
+    path = (environ or os.environ).get("PATH")
+    return shutil.which("uv", path=path)
+
+
 def ensure_build_env(
     requires: Sequence[str], cache_dir: Path, *, env: Mapping[str, str] | None = None
 ) -> BuildEnv:
@@ -306,7 +321,7 @@ def ensure_build_env(
             shutil.rmtree(path)
         environ = _installer_env(env)
         listed = ", ".join(normalized) or "no requirements"
-        uv = shutil.which("uv", path=environ.get("PATH"))
+        uv = find_uv(environ)
         python = str(_env_python(path))
         steps: list[tuple[list[str], str]]
         if uv:
