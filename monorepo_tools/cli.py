@@ -18,7 +18,6 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-
 from typing import TYPE_CHECKING
 
 from ._io import OutputRefused, check_output_path, write_atomic

@@ -151,7 +151,7 @@ def _state_folder(path: Path, what: str) -> Path:
         path.mkdir(parents=True, exist_ok=True)
     except FileExistsError as exc:
         blocker = next(
-            (p for p in (path, *path.parents) if p.is_symlink() or p.exists() and not p.is_dir()),
+            (p for p in (path, *path.parents) if p.is_symlink() or (p.exists() and not p.is_dir())),
             path,
         )
         kind = (

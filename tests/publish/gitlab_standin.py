@@ -232,9 +232,12 @@ class GitLabStandIn:
             return 0
         if token.kind == "deploy":
             return ROLES["developer"] if token.project_id == project.id else -1
-        if token.kind == "job" and token.project_id != project.id:
-            if token.project_id not in project.job_token_allowlist:
-                return -1  # a job token outside the allowlist sees nothing
+        if (
+            token.kind == "job"
+            and token.project_id != project.id
+            and token.project_id not in project.job_token_allowlist
+        ):
+            return -1  # a job token outside the allowlist sees nothing
         return ROLES.get(project.members.get(token.user or token.username, ""), 0)
 
     def _can_read_project(self, token: Token | None, project: Project) -> bool:
@@ -244,7 +247,11 @@ class GitLabStandIn:
         return not project.private or role >= ROLES["guest"]
 
     def _can_read_packages(self, token: Token | None, project: Project) -> bool:
-        if token is not None and token.kind == "personal" and not token.scopes & {"api", "read_api"}:
+        if (
+            token is not None
+            and token.kind == "personal"
+            and not token.scopes & {"api", "read_api"}
+        ):
             return False
         if token is not None and token.kind == "deploy":
             return bool(token.scopes & {"read_package_registry", "write_package_registry"}) and (
@@ -355,9 +362,7 @@ class GitLabStandIn:
                 self._error(handler, "GET", 404, "404 Package Not Found")
             return
         accept = handler.headers.get("Accept", "")
-        wants_json = any(
-            t.strip().startswith((PEP_691, PEP_691_LATEST)) for t in accept.split(",")
-        )
+        wants_json = any(t.strip().startswith((PEP_691, PEP_691_LATEST)) for t in accept.split(","))
         if self.pep_691_json and wants_json:
             document = {
                 "meta": {"api-version": "1.0"},
@@ -406,8 +411,10 @@ class GitLabStandIn:
         form = _multipart(handler.headers.get("Content-Type", ""), body)
         content = form.get("content")
         name, version = form.get("name"), form.get("version")
-        if not isinstance(content, tuple) or not isinstance(name, str) or not isinstance(
-            version, str
+        if (
+            not isinstance(content, tuple)
+            or not isinstance(name, str)
+            or not isinstance(version, str)
         ):
             self._error(handler, "POST", 400, "400 Bad request - content is missing")
             return
@@ -431,7 +438,9 @@ class GitLabStandIn:
             else:
                 duplicate = False
                 files.append(
-                    StoredFile(filename, digest, data, requires if isinstance(requires, str) else "")
+                    StoredFile(
+                        filename, digest, data, requires if isinstance(requires, str) else ""
+                    )
                 )
             fail = self._fail_after_store > 0 and not duplicate
             if fail:

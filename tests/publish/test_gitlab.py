@@ -1,4 +1,4 @@
-"""Publishing against GitLab's PyPI API as GitLab really answers (items 6–12 of issue 8).
+"""Publishing against GitLab's PyPI API as GitLab really answers (items 6-12 of issue 8).
 
 The server is ``gitlab_standin.py``, a contract stand-in written from GitLab's source (see its
 docstring for the files). Uploads go through real twine; lookups through the tool's client.
@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from gitlab_standin import REALM, GitLabStandIn, Upstream
 
 from monorepo_tools.errors import ConfigError
 from monorepo_tools.publish.registry import (
@@ -23,8 +24,6 @@ from monorepo_tools.publish.registry import (
     published_files,
     registry_from_env,
 )
-
-from gitlab_standin import REALM, GitLabStandIn, Upstream
 
 ROOT = Path("/nonexistent/monorepo")
 PROJECT = 42
@@ -146,9 +145,7 @@ def test_pep_691_json_pages_are_read_too(
     gitlab.pep_691_json = True  # GitLab then answers JSON to our Accept header
     wheel = make_wheel("jsonpkg", "2.0.dev3")
     publish_files(registry(gitlab), "jsonpkg", [wheel], sleeps.policy())
-    assert published_files(registry(gitlab), "jsonpkg", sleeps.policy()) == {
-        wheel.name: sha(wheel)
-    }
+    assert published_files(registry(gitlab), "jsonpkg", sleeps.policy()) == {wheel.name: sha(wheel)}
 
 
 def test_a_changed_file_under_a_published_name_is_a_conflict_never_an_overwrite(
@@ -278,9 +275,15 @@ def test_package_protected_is_named_as_a_protection_rule(
     assert outcome.status is FileStatus.AUTH_FAILED
     assert "Package protected." in outcome.message and "protection rule" in outcome.message
     # a maintainer may push it
-    assert publish_files(
-        registry(gitlab, who="maintainer"), "core-lib", [make_wheel("core-lib")], sleeps.policy()
-    )[0].status is FileStatus.UPLOADED
+    assert (
+        publish_files(
+            registry(gitlab, who="maintainer"),
+            "core-lib",
+            [make_wheel("core-lib")],
+            sleeps.policy(),
+        )[0].status
+        is FileStatus.UPLOADED
+    )
 
 
 def test_deploy_tokens_read_and_write_with_their_own_username(

@@ -117,7 +117,12 @@ def test_in_git_untracked_files_never_ship_and_an_untracked_package_is_refused(
 def test_outside_git_the_exclusions_apply_and_the_warning_is_loud(
     repo: Path, build_env_dir: Path
 ) -> None:
-    for name, text in {**SECRET_FILES, ".netrc": "machine x\n", "tls.pem": "x", ".pypirc": ""}.items():
+    for name, text in {
+        **SECRET_FILES,
+        ".netrc": "machine x\n",
+        "tls.pem": "x",
+        ".pypirc": "",
+    }.items():
         (repo / "packages" / "alpha" / "src" / "alpha" / name).write_text(text)
     done = snapshot(repo, base_env(build_env_dir), "--dry-run", "--snapshot-id", "12")
     assert done.returncode == 0, done.stderr

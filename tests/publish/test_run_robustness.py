@@ -1,4 +1,4 @@
-"""Items 14–16 of issue 8: concurrent runs, snapshot ids, and clear errors instead of tracebacks."""
+"""Items 14-16 of issue 8: concurrent runs, snapshot ids, and clear errors instead of tracebacks."""
 
 from __future__ import annotations
 
@@ -101,8 +101,9 @@ def test_concurrent_runs_of_the_same_id_all_succeed(repo: Path, build_env_dir: P
     command = [sys.executable, "-m", "monorepo_tools", "snapshot", "--root", str(repo),
                "--dry-run", "--snapshot-id", "78"]  # fmt: skip
     procs = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=env)  # fmt: skip
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
         for _ in range(3)
     ]
     results = [p.communicate(timeout=300) for p in procs]
@@ -255,9 +256,7 @@ def _interrupted_run(repo: Path, module_name: str) -> subprocess.CompletedProces
 
 
 @pytest.mark.parametrize("module_name", ["networkx", "argparse", "tomllib"])
-def test_ctrl_c_during_start_up_exits_130_without_a_traceback(
-    repo: Path, module_name: str
-) -> None:
+def test_ctrl_c_during_start_up_exits_130_without_a_traceback(repo: Path, module_name: str) -> None:
     done = _interrupted_run(repo, module_name)
     assert done.returncode == 130, done.stderr
     assert "Traceback" not in done.stderr and "interrupted" in done.stderr
