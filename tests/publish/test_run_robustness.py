@@ -79,17 +79,24 @@ def test_a_second_run_of_the_same_id_waits_saying_who_holds_the_lock(
     thread = threading.Thread(target=holder)
     thread.start()
     assert held.wait(10)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monorepo_tools", "snapshot", "--root", str(repo), "--dry-run",
-         "--snapshot-id", "77"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=clean_env(build_env_dir),
-    )  # fmt: skip
-    time.sleep(3)
-    assert proc.poll() is None  # waiting, not failing
-    release.set()
-    thread.join()
-    out, err = proc.communicate(timeout=300)
+    log = repo.parent / "second-run.err"
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monorepo_tools", "snapshot", "--root", str(repo),
+             "--dry-run", "--snapshot-id", "77"],
+            stdout=subprocess.PIPE, stderr=stderr, text=True, env=clean_env(build_env_dir),
+        )  # fmt: skip
+        deadline = time.monotonic() + 120  # start-up takes long on a loaded machine
+        while "waiting" not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.2)
+        time.sleep(1)
+        assert proc.poll() is None  # it waits for the lock, it does not fail or go ahead
+        assert not list((repo / ".monorepo" / "dist").glob("77/*.whl"))  # nothing built yet
+        release.set()
+        thread.join()
+        out, _ = proc.communicate(timeout=300)
+    err = log.read_text()
     assert proc.returncode == 0, out + err
     assert "snapshot 77 is being run under this root by pid" in err and "waiting" in err
     assert str(os.getpid()) in err
