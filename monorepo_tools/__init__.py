@@ -8,28 +8,32 @@ The public API; everything else is an implementation detail::
     []
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .config import Config, load_config
-from .errors import ConfigError, MonorepoError, PlanError, PublishError
 
 if TYPE_CHECKING:
     from .commands.check import CheckResult, check
     from .commands.graph import graph_view, render_graph
+    from .config import Config, load_config
+    from .errors import ConfigError, MonorepoError, PlanError, PublishError
     from .graph import DependencyGraph, build_graph
     from .rules import CODES, Finding
     from .workspace import Dependency, Edge, EdgeKind, Package, Workspace, load_workspace
 
-# Imported on first use, so that a command loads only what it needs (a cache hit of ``check``
-# imports neither networkx nor any renderer).
+# Imported on first use (PEP 562), as pypa/build does: `monorepo --help` and a Ctrl-C while
+# starting up do not wait for the engine (networkx, the rules) to load.
 _LAZY = {
     "CheckResult": ".commands.check",
     "check": ".commands.check",
     "graph_view": ".commands.graph",
     "render_graph": ".commands.graph",
+    "Config": ".config",
+    "load_config": ".config",
+    "ConfigError": ".errors",
+    "MonorepoError": ".errors",
+    "PlanError": ".errors",
+    "PublishError": ".errors",
     "DependencyGraph": ".graph",
     "build_graph": ".graph",
     "CODES": ".rules",
@@ -46,12 +50,16 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'monorepo_tools' has no attribute {name!r}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

@@ -14,16 +14,33 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
+import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from . import __version__
-from ._io import write_atomic
-from .commands.graph import GRAPH_FORMATS
-from .config import Config, load_config
+from ._io import OutputRefused, check_output_path, write_atomic
+from ._version import __version__
 from .errors import ConfigError, MonorepoError
-from .render.check import CHECK_FORMATS
-from .workspace import OutputCache, Workspace, load_workspace
+
+# The rest is imported where it is used: a Ctrl-C while starting up must end as exit 130, and
+# importing the engine (networkx, …) inside main() is what lets main() catch it.
+if TYPE_CHECKING:
+    from .config import Config
+    from .workspace import OutputCache, Workspace
+
+
+def load_config(root: str, package_globs: Sequence[str] = ()) -> Config:
+    from .config import load_config as load
+
+    return load(root, package_globs)
+
+
+def load_workspace(config: Config, use_cache: bool = True) -> Workspace:
+    from .workspace import load_workspace as load
+
+    return load(config, use_cache=use_cache)
 
 __all__ = ["entrypoint", "main"]
 
@@ -33,6 +50,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--root",
         default=".",
+        type=_root_path,
         metavar="DIR",
         help="the monorepo's top folder (default: the current directory)",
     )
@@ -55,11 +73,20 @@ def _output(parser: argparse.ArgumentParser) -> None:
         "--output",
         "-o",
         metavar="FILE",
-        help="write the report to FILE (atomically) instead of standard output",
+        help="write the report to FILE (atomically) instead of standard output; a file git "
+        "tracks or inside a package folder is refused (see --force), its folder must exist",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="let --output replace a tracked file or write inside a package folder",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .commands.graph import GRAPH_FORMATS
+    from .render.check import CHECK_FORMATS
+
     parser = argparse.ArgumentParser(
         prog="monorepo",
         description="Build graph, pre-merge check and snapshot publishing for a Python monorepo.",
@@ -149,24 +176,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     registry.add_argument(
         "--upload-retries",
-        type=_non_negative_int,
+        type=_retries,
         default=2,
         metavar="N",
-        help="retries on connection errors, 429 and 5xx (default: 2)",
+        help=f"retries on connection errors, 429 and 5xx (default: 2, at most {_MAX_RETRIES})",
     )
     registry.add_argument(
         "--upload-backoff-seconds",
-        type=float,
+        type=_backoff,
         default=1.0,
         metavar="S",
-        help="first wait before a retry (default: 1.0)",
+        help=f"first wait before a retry (default: 1.0; 0 to {_MAX_BACKOFF:g})",
     )
     registry.add_argument(
         "--upload-backoff-multiplier",
-        type=float,
+        type=_multiplier,
         default=2.0,
         metavar="X",
-        help="factor between waits (default: 2.0)",
+        help=f"factor between waits (default: 2.0; 1 to {_MAX_MULTIPLIER:g})",
     )
     snap.add_argument(
         "--jobs",
@@ -245,6 +272,59 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+_MAX_RETRIES = 20
+_MAX_BACKOFF = 600.0
+_MAX_MULTIPLIER = 10.0
+_NAME_MAX = 255  # bytes of one path component (ext4, xfs, apfs, ntfs)
+_PATH_MAX = 4096
+
+
+def _retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= _MAX_RETRIES:
+        raise argparse.ArgumentTypeError(f"must be 0 to {_MAX_RETRIES}, got {value}")
+    return value
+
+
+def _bounded_float(text: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be a number from {low:g} to {high:g}, got {text}")
+    return value
+
+
+def _backoff(text: str) -> float:
+    return _bounded_float(text, 0.0, _MAX_BACKOFF)
+
+
+def _multiplier(text: str) -> float:
+    return _bounded_float(text, 1.0, _MAX_MULTIPLIER)
+
+
+def _root_path(text: str) -> str:
+    """--root: a path the file system can hold (a usage error, not ENAMETOOLONG later)."""
+    encoded = os.fsencode(text)
+    long = [part for part in encoded.split(b"/") if len(part) > _NAME_MAX]
+    if long:
+        raise argparse.ArgumentTypeError(
+            f"a folder name in it is longer than {_NAME_MAX} bytes "
+            f"({os.fsdecode(long[0])[:40]}…); fix: pass the monorepo's real top folder"
+        )
+    if len(encoded) >= _PATH_MAX:
+        raise argparse.ArgumentTypeError(
+            f"the path is longer than {_PATH_MAX - 1} bytes; fix: pass a shorter path"
+        )
+    if "\0" in text:
+        raise argparse.ArgumentTypeError("the path holds a NUL character")
+    return text
+
+
 def _snapshot_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--snapshot-id",
@@ -280,6 +360,8 @@ def _emit(text: str, output: str | None) -> None:
 
 def _output_cache(args: argparse.Namespace, *command: str) -> OutputCache:
     """The whole-output cache of this command line (OutputCache: exact inputs only)."""
+    from .workspace import OutputCache
+
     config = load_config(args.root, args.packages)
     return OutputCache(config, command, enabled=not args.no_cache)
 
@@ -379,7 +461,7 @@ def _run_snapshot(args: argparse.Namespace) -> int:
         verify_extra_index_url=args.verify_extra_index_url,
     )
     _warn(plan.snapshot.warnings)
-    _remember(config, report.to_json(), plan.snapshot_id)
+    _remember(config, report.to_json(), plan.snapshot_id, last=report.ok and not args.dry_run)
     print(
         f"snapshot {plan.snapshot_id} (from {plan.snapshot.source})"
         + (
@@ -399,14 +481,17 @@ def _run_snapshot(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _remember(config: Config, summary: str, snapshot_id: int) -> None:
-    """Keep the summary under .monorepo/snapshots/ so consumer-config can describe it later."""
+def _remember(config: Config, summary: str, snapshot_id: int, *, last: bool) -> None:
+    """Keep the summary under .monorepo/snapshots/ so consumer-config can describe it later;
+    ``last.json`` (what consumer-config describes by default) only for a snapshot that was
+    published completely: a dry or failed run never replaces the last good one."""
     from .workspace import ensure_state_dir
 
     try:
         folder = ensure_state_dir(config) / "snapshots"
         write_atomic(folder / f"{snapshot_id}.json", summary)
-        write_atomic(folder / "last.json", summary)
+        if last:
+            write_atomic(folder / "last.json", summary)
     except OSError as exc:
         print(f"monorepo: warning: could not keep the snapshot summary ({exc})", file=sys.stderr)
 
@@ -445,12 +530,10 @@ def _run_consumer_config(args: argparse.Namespace) -> int:
             ) from exc
         except (OSError, ValueError) as exc:
             raise ConfigError(f"{path}: not a snapshot summary ({exc})") from exc
-        pins = [
-            (p["name"], p["version"])
-            for p in data.get("packages", [])
-            if p.get("outcome") in ("published", "already published")
-        ]
+        pins = _summary_pins(path, data)
         registry = data.get("registry") or {}
+        if not isinstance(registry, dict):
+            raise ConfigError(f"{path}: \"registry\" is not an object; fix: pass --index-url URL")
         index = args.index_url or registry.get("index_url")
         if not index:
             raise ConfigError(
@@ -464,6 +547,52 @@ def _run_consumer_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _summary_pins(path: object, data: object) -> list[tuple[str, str]]:
+    """The published (name, version) pairs of a summary, or a ConfigError naming the entry."""
+    fix = "fix: pass a file written by `monorepo snapshot --summary-json`"
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: not a snapshot summary (a JSON {type(data).__name__}, not an object); {fix}"
+        )
+    packages = data.get("packages", [])
+    if not isinstance(packages, list):
+        raise ConfigError(f"{path}: \"packages\" is not a list; {fix}")
+    pins: list[tuple[str, str]] = []
+    for index, entry in enumerate(packages):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: packages[{index}] is not an object; {fix}")
+        if entry.get("outcome") not in ("published", "already published"):
+            continue
+        name, version = entry.get("name"), entry.get("version")
+        for field, value in (("name", name), ("version", version)):
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(
+                    f"{path}: packages[{index}] has no {field} (a non-empty string); {fix}"
+                )
+        pins.append((str(name), str(version)))
+    return pins
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """--output / --summary-json: refuse, before any work, a target that would lose a file."""
+    from pathlib import Path
+
+    root = Path(args.root) if getattr(args, "root", None) else None
+    for option in ("output", "summary_json"):
+        target = getattr(args, option, None)
+        if not target or (option == "summary_json" and args.command != "snapshot"):
+            continue
+        try:
+            check_output_path(target, root, force=getattr(args, "force", False))
+        except OutputRefused as exc:
+            message = str(exc)
+            if option == "summary_json":
+                message = message.replace("--output", "--summary-json").replace(
+                    ", or pass --force", ""
+                )
+            raise ConfigError(message) from None
+
+
 _COMMANDS = {
     "check": _run_check,
     "graph": _run_graph,
@@ -474,12 +603,17 @@ _COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
-        return int(exc.code or 0)
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
+            return int(exc.code or 0)
+    except KeyboardInterrupt:  # Ctrl-C while starting up
+        print("monorepo: interrupted", file=sys.stderr)
+        return 130
     try:
+        _check_outputs(args)
         return _COMMANDS[args.command](args)
     except MonorepoError as exc:
         print(f"monorepo: error: {exc}", file=sys.stderr)
@@ -497,6 +631,10 @@ def entrypoint() -> None:
     # interpreter's exit runs one more over every object (0.2 s) unless they are frozen first.
     # Only here, not in main(), so in-process callers (tests) keep their collector.
     gc.disable()
-    code = main()
-    gc.freeze()
+    try:
+        code = main()
+        gc.freeze()
+    except KeyboardInterrupt:  # between main's own handlers (start-up, shutdown)
+        print("monorepo: interrupted", file=sys.stderr)
+        code = 130
     sys.exit(code)

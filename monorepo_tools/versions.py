@@ -8,7 +8,13 @@ The snapshot id is chosen by the first source that gives a number, in this order
     4. CI_PIPELINE_ID                     (if numeric)
     5. int(time.time())
 
-A non-numeric value is skipped with a warning that names the variable.
+A non-numeric value is skipped with a warning that names the variable; so is an out-of-range
+one from the environment (``GITHUB_RUN_ATTEMPT`` must be 1 to 99: GitHub counts from 1, and
+``* 100`` leaves two digits). An id longer than :data:`MAX_ID_DIGITS` digits is refused (a usage
+error: it would make file names too long for any file system). Falling back to the clock *in
+CI* is warned about loudly: those versions sort before every earlier run's that used GitHub's
+formula (``run_id * 100 + attempt`` is far larger than a Unix time), so a consumer pinned to
+"the newest snapshot" would not get it.
 
 A package's snapshot version is ``<base_release>.dev<snapshot_id>``, where ``base_release`` is
 the epoch and release segment of ``project.version``: pre-, post-, dev- and local parts are
@@ -38,9 +44,19 @@ from packaging.version import InvalidVersion, Version
 
 from .errors import ConfigError
 
-__all__ = ["SnapshotId", "base_release", "dev_release", "resolve_snapshot_id", "snapshot_version"]
+__all__ = [
+    "MAX_ID_DIGITS",
+    "SnapshotId",
+    "base_release",
+    "dev_release",
+    "resolve_snapshot_id",
+    "snapshot_version",
+]
 
 _DIGITS = re.compile(r"[0-9]+")
+#: Longest snapshot id (digits). Distribution file names hold it twice-ish
+#: (``name-1.2.3.dev<id>-py3-none-any.whl``) and must stay under 255 bytes.
+MAX_ID_DIGITS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +70,14 @@ def _numeric(text: str | None) -> int | None:
     if text is None:
         return None
     text = text.strip()
-    return int(text) if _DIGITS.fullmatch(text) else None
+    if not _DIGITS.fullmatch(text) or len(text.lstrip("0")) > MAX_ID_DIGITS:
+        return None  # never int() of thousands of digits (ValueError past 4,300)
+    return int(text)
+
+
+def _too_long(text: str) -> bool:
+    stripped = text.strip()
+    return bool(_DIGITS.fullmatch(stripped)) and len(stripped.lstrip("0")) > MAX_ID_DIGITS
 
 
 def resolve_snapshot_id(
@@ -71,6 +94,12 @@ def resolve_snapshot_id(
     """
     warnings: list[str] = []
     if cli_value is not None:
+        if _too_long(str(cli_value)):
+            raise ConfigError(
+                f"--snapshot-id has {len(str(cli_value).strip())} digits, more than "
+                f"{MAX_ID_DIGITS}: the versions and file names would be too long; pass a "
+                "shorter id (a pipeline or run number)"
+            )
         value = _numeric(str(cli_value))
         if value is None:
             raise ConfigError(
@@ -82,6 +111,12 @@ def resolve_snapshot_id(
         value = _numeric(raw)
         if value is not None:
             return SnapshotId(value, "MONOREPO_SNAPSHOT_ID", tuple(warnings))
+        if _too_long(raw):
+            raise ConfigError(
+                f"MONOREPO_SNAPSHOT_ID has {len(raw.strip())} digits, more than "
+                f"{MAX_ID_DIGITS}: the versions and file names would be too long; set a "
+                "shorter id"
+            )
         warnings.append(f"MONOREPO_SNAPSHOT_ID={raw!r} is not numeric; ignored")
     run_id = env.get("GITHUB_RUN_ID")
     if run_id:
@@ -94,6 +129,11 @@ def resolve_snapshot_id(
             warnings.append(
                 f"GITHUB_RUN_ATTEMPT={attempt_raw!r} is not numeric; ignored with GITHUB_RUN_ID"
             )
+        elif not 1 <= attempt <= 99:
+            warnings.append(
+                f"GITHUB_RUN_ATTEMPT={attempt_raw!r} is not 1 to 99 (GitHub counts attempts "
+                "from 1); ignored with GITHUB_RUN_ID"
+            )
         else:
             return SnapshotId(
                 run * 100 + attempt, "GITHUB_RUN_ID * 100 + GITHUB_RUN_ATTEMPT", tuple(warnings)
@@ -104,6 +144,14 @@ def resolve_snapshot_id(
         if value is not None:
             return SnapshotId(value, "CI_PIPELINE_ID", tuple(warnings))
         warnings.append(f"CI_PIPELINE_ID={pipeline!r} is not numeric; ignored")
+    if env.get("CI"):
+        warnings.append(
+            "WARNING: no snapshot id from MONOREPO_SNAPSHOT_ID, GITHUB_RUN_ID or CI_PIPELINE_ID "
+            "in CI, so the id is the current time; these versions sort BEFORE those of earlier "
+            "runs that used GITHUB_RUN_ID * 100 + GITHUB_RUN_ATTEMPT (a larger number), so "
+            "`pip install --pre` would not pick them; fix: set MONOREPO_SNAPSHOT_ID (or make "
+            "the CI's run id visible to the job)"
+        )
     return SnapshotId(int(clock()), "time.time()", tuple(warnings))
 
 

@@ -251,6 +251,7 @@ def test_check_output_file(
     root = fixture_repo(fixture)
     plain = cli("check", "--root", str(root), "--format", fmt)
     report = tmp_path / "reports" / f"report.{fmt}"
+    report.parent.mkdir()  # a missing folder is a usage error (test_output_guard.py)
     written = cli("check", "--root", str(root), "--format", fmt, "--output", str(report))
     assert written.code == plain.code == (0 if fixture == "clean" else 1)  # the verdict
     assert report.read_text(encoding="utf-8") == plain.out

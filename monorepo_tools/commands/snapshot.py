@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -60,6 +61,9 @@ def snapshot(
         registry = registry_from_env(
             environ, config.root, repository_url=repository_url, index_url=index_url
         )
+    for warning in registry.warnings if registry else ():
+        # Said before anything is built: the fix (an allowlist entry) takes a person.
+        print(f"monorepo: warning: {warning}", file=sys.stderr, flush=True)
     secrets = list(registry.secrets) if registry else []
     progress = make_progress(stderr_is_terminal() if interactive is None else interactive, secrets)
     options = SnapshotOptions(

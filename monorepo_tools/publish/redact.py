@@ -1,9 +1,22 @@
 """Keep credentials out of everything a user, a log or a report sees.
 
-:func:`redact` replaces every given secret (and its URL-encoded form) and the userinfo of any
-``scheme://user:password@host`` URL with ``***``. :class:`Secret` holds a password so that
-printing, formatting or ``repr``-ing it (a dataclass repr, an f-string, a traceback's locals)
-shows ``***``; only :meth:`Secret.reveal` gives the value, at the one place that needs it.
+:func:`redact` masks *credential-bearing tokens*, each as a whole, with ``***``:
+
+* the userinfo of any ``scheme://user:password@host`` URL (``https://***@host/…``);
+* the value of a credential header or assignment (``Authorization: Basic …``, ``Bearer …``,
+  ``PRIVATE-TOKEN: …``, ``JOB-TOKEN: …``, ``Deploy-Token: …``, ``password=…``, ``token: …``);
+* every known secret value (plain, URL-encoded or form-encoded), **only where it stands as a
+  whole token**: not adjacent to a letter, digit or one of ``_-~+/%`` (a ``.`` counts as part
+  of the token only when another token character follows it, so a secret ending a sentence is
+  still masked).
+
+So a one-letter password ``p`` masks ``p`` where it stands alone but leaves ``https://`` and
+``pypi`` intact: the message stays readable and the mask does not reveal the secret by the
+pattern of what it replaced.
+
+:class:`Secret` holds a password so that printing, formatting or ``repr``-ing it (a dataclass
+repr, an f-string, a traceback's locals) shows ``***``; only :meth:`Secret.reveal` gives the
+value, at the one place that needs it.
 """
 
 from __future__ import annotations
@@ -19,6 +32,17 @@ MASK = "***"
 
 # scheme://userinfo@ — userinfo cannot hold "/", "@" or whitespace unencoded (RFC 3986).
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)[^/@\s\"'<>]+@")
+# Credential headers and assignments: the value (up to whitespace or a quote) is a token.
+_HEADER = re.compile(
+    r"(?P<name>\b(?:authorization|proxy-authorization)\s*[:=]\s*(?:basic|bearer|token)?\s*"
+    r"|\b(?:private-token|job-token|deploy-token|x-api-key|x-devpi-auth)\s*[:=]\s*"
+    r"|\b(?:password|passwd|token|secret)\s*[=:]\s*)"
+    r"(?P<value>(?!\*\*\*)[^\s\"'<>,;]+)",
+    re.IGNORECASE,
+)
+_TOKEN_CHARS = r"A-Za-z0-9_\-~+/%"
+_BEFORE = rf"(?<![{_TOKEN_CHARS}.])"
+_AFTER = rf"(?![{_TOKEN_CHARS}]|\.[{_TOKEN_CHARS}])"
 
 
 class Secret:
@@ -62,17 +86,19 @@ def _forms(secret: str) -> set[str]:
     return {secret, quote(secret, safe=""), quote_plus(secret, safe="")}
 
 
-def redact(text: str, secrets: Iterable[str | Secret | None]) -> str:
-    """*text* with every secret and every URL's userinfo replaced by ``***``.
+def redact(text: str, secrets: Iterable[str | Secret | None] = ()) -> str:
+    """*text* with every credential-bearing token replaced by ``***`` (see the module docstring).
 
-    Empty secrets are ignored (replacing "" would mangle everything); longer secrets go first so
-    that a secret containing another is masked whole.
+    Empty secrets are ignored; longer secrets go first so that a secret containing another is
+    masked whole.
     """
     forms: set[str] = set()
     for secret in secrets:
         value = secret.reveal() if isinstance(secret, Secret) else secret
         if value:
             forms |= _forms(value)
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, MASK)
-    return _USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
+    if forms:
+        alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+        text = re.sub(f"{_BEFORE}(?:{alternatives}){_AFTER}", MASK, text)
+    text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
+    return _HEADER.sub(lambda m: f"{m.group('name')}{MASK}", text)

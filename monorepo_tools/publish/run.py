@@ -11,28 +11,42 @@ Contract:
 * Re-running with the same snapshot id is safe: files already in the registry with the same
   sha256 are skipped, so a half-failed snapshot completes; a different file under the same name
   is a conflict and is never overwritten.
+* Two runs of the same snapshot id under one root never share files: a lock per root and id
+  (``.monorepo/locks/snapshot-<id>.lock``, :func:`snapshot_lock`) makes the second wait, saying
+  who holds it; each run stages into a folder of its own
+  (``.monorepo/staging/<id>/run-<pid>-<random>``, removed afterwards).
+* Only git-tracked files are staged (:mod:`.stage`); a publishable package git does not track
+  fails with a finding naming it (``untracked-package``), its dependents are blocked.
+* Build backends get an allowlisted environment (:func:`~monorepo_tools._env.backend_env`):
+  no registry URL, token or password of this job reaches them in any form.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import os
+import secrets as _secrets
+import shutil
+import socket
 import sys
+import time
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .._env import hermetic_env
+from .._env import backend_env
 from .._io import write_atomic
 from ..config import Config
+from ..errors import ConfigError
 from ..plan import Plan, PlannedPackage
 from .build import BuildRequest, BuildResult, build_all
 from .progress import Progress
 from .redact import redact
 from .registry import FileOutcome, FileStatus, Registry, RetryPolicy, publish_files
-from .stage import stage_package
+from .stage import UntrackedPackageError, in_git_checkout, stage_package
 from .verify import twine_check, verify_distribution
 from .verify_install import verify_installs
 
@@ -122,36 +136,131 @@ class SnapshotReport:
 
 
 def _build_env(options: SnapshotOptions) -> dict[str, str]:
-    env = hermetic_env()
-    # Credentials are for the registry client only: never hand them to a build backend.
-    for name in (
-        "GITLAB_PYPI_PASSWORD",
-        "MONOREPO_REPOSITORY_PASSWORD",
-        "CI_JOB_TOKEN",
-        "TWINE_PASSWORD",
-    ):
-        env.pop(name, None)
+    # Credentials are for the registry client only: build backends get an allowlist, and even
+    # an allowed variable is dropped when its value holds a secret or a URL's userinfo.
+    known = list(options.registry.secrets) if options.registry else []
+    env = backend_env(os.environ, secrets=known)
     if options.source_date_epoch:
         env.setdefault("SOURCE_DATE_EPOCH", options.source_date_epoch)
     return env
+
+
+def _state_folder(path: Path, what: str) -> Path:
+    """mkdir -p *path*, or a ConfigError naming the folder and the fix (exit 2)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        blocker = next(
+            (p for p in (path, *path.parents) if p.is_symlink() or (p.exists() and not p.is_dir())),
+            path,
+        )
+        kind = (
+            f"a symlink to {os.readlink(blocker)}, which is not a folder"
+            if blocker.is_symlink()
+            else "a file"
+        )
+        raise ConfigError(
+            f"{blocker} is {kind}, but the {what} needs a folder there; fix: move or remove "
+            f"{blocker} (the tool keeps its state in the folder .monorepo/)"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create {path} for the {what} ({exc.strerror or exc}); fix: make the root "
+            "writable, or run from a writable copy of the checkout"
+        ) from exc
+    return path
+
+
+def _holder_text() -> str:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return f"pid {os.getpid()} on {socket.gethostname()} since {stamp}"
+
+
+@contextlib.contextmanager
+def snapshot_lock(
+    state: Path, snapshot_id: int, notify: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold the lock of snapshot *snapshot_id* under *state* (waiting, and saying who holds it,
+    when another run has it). Where ``fcntl`` is missing (Windows) it is a no-op."""
+    folder = _state_folder(state / "locks", "snapshot lock")
+    path = folder / f"snapshot-{snapshot_id}.lock"
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    try:
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the block
+    except OSError as exc:
+        raise ConfigError(f"cannot open the snapshot lock {path}: {exc.strerror or exc}") from exc
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another run"
+            (notify or _stderr_note)(
+                f"snapshot {snapshot_id} is being run under this root by {holder}; waiting for "
+                f"it to finish (lock {path})"
+            )
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(_holder_text() + "\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _stderr_note(text: str) -> None:
+    print(f"monorepo: {text}", file=sys.stderr, flush=True)
 
 
 def run_snapshot(
     config: Config, plan: Plan, options: SnapshotOptions, progress: Progress
 ) -> SnapshotReport:
     """Stage, build, verify and upload every package of *plan* (see the module docstring)."""
+    state = _state_folder(config.state_dir, "state folder")
+    with snapshot_lock(state, plan.snapshot_id):
+        run_folder = _state_folder(
+            state / "staging" / str(plan.snapshot_id), "staging folder"
+        ) / f"run-{os.getpid()}-{_secrets.token_hex(4)}"
+        try:
+            return _run_locked(config, plan, options, progress, run_folder)
+        finally:
+            shutil.rmtree(run_folder, ignore_errors=True)
+
+
+def _run_locked(
+    config: Config, plan: Plan, options: SnapshotOptions, progress: Progress, staging: Path
+) -> SnapshotReport:
     root = config.root
     state = config.state_dir
-    staging = state / "staging" / str(plan.snapshot_id)
     dist_dir = state / "dist" / str(plan.snapshot_id)
     # Only this plan's packages are replaced: per-package runs (nox publish-<name>) share an id.
     for folder in (staging, dist_dir):
-        folder.mkdir(parents=True, exist_ok=True)
+        _state_folder(folder, "snapshot's build folders")
+    if not in_git_checkout(root):
+        _stderr_note(
+            f"WARNING: {root} is not a git checkout, so there is no list of tracked files: "
+            "staging copies every file of each package except the documented exclusions "
+            "(.env*, keys, credentials files, VCS/caches/build folders; see "
+            "monorepo_tools.publish.stage). Check what the sdists hold before publishing."
+        )
     failures: dict[str, str] = {}
     requests: list[BuildRequest] = []
     for planned in plan.packages:
         try:
             source = stage_package(root, planned, staging)
+        except UntrackedPackageError as exc:
+            failures[planned.name] = f"untracked-package: {exc}"
+            progress.event(planned.name, "failed", failures[planned.name])
+            continue
         except Exception as exc:
             failures[planned.name] = f"staging failed: {exc}"
             progress.event(planned.name, "failed", failures[planned.name])
@@ -284,7 +393,7 @@ def _build_request(planned: PlannedPackage, source: Path) -> BuildRequest:
         planned.build_requires,
         planned.build_backend,
         tuple(str(p) for p in backend_path) if isinstance(backend_path, list) else (),
-        planned.build_environment,
+        dict(planned.build_environment),
     )
 
 

@@ -1,39 +1,64 @@
 """Staging: a copy of each package to build from, with its pyproject rewritten for the snapshot.
 
-The working tree is never written: every edit happens in ``<root>/.monorepo/staging/<id>/<name>``.
-When the root is inside a git checkout only the files git tracks are copied (what a fresh clone
-of the commit would build, without untracked build products or secrets lying around);
-otherwise everything but well-known junk folders is copied.
+The working tree is never written: every edit happens in the run's own staging folder
+(``<root>/.monorepo/staging/<id>/run-…/<name>``).
+
+Which files are copied (the contract):
+
+* **Inside a git checkout: the files git tracks, always** (``git ls-files --cached``: what a
+  fresh clone of the commit would build). Untracked files (``.env``, keys, build products) are
+  never copied, even next to tracked ones. A package folder git tracks *nothing* of (a new
+  package in an uncommitted working tree) is refused with :class:`UntrackedPackageError`
+  naming it: ``git add`` and commit it first. A tracked symlink is copied as the file it points
+  to only when that file is itself inside the package folder; a link leading out of it is
+  refused (it would ship whatever it points at).
+* **Outside git** (an exported tarball), there is no list of tracked files: every file is
+  copied except :data:`EXCLUDED_DIRS` and :data:`EXCLUDED_FILES` (VCS and tool folders, caches,
+  build products, ``.env*``, SSH/TLS keys, ``.netrc``, ``.pypirc``, ``*.pem``, ``*.key``, …),
+  and :func:`~monorepo_tools.publish.run.run_snapshot` prints a loud warning.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..errors import PublishError
 from ..plan import PlannedPackage
 from ..rewrite import rewrite_staged
 
-__all__ = ["stage_package", "tracked_files"]
+__all__ = [
+    "EXCLUDED_DIRS",
+    "EXCLUDED_FILES",
+    "UntrackedPackageError",
+    "in_git_checkout",
+    "stage_package",
+    "tracked_files",
+]
 
-_JUNK = {
-    ".git",
-    ".hg",
-    "__pycache__",
-    ".venv",
-    "venv",
-    ".nox",
-    ".tox",
-    "build",
-    "dist",
-    ".monorepo",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-}
+#: Folders never copied outside git (any depth).
+EXCLUDED_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".nox", ".tox", "build", "dist",
+        ".monorepo", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".idea", ".vscode", ".ssh",
+        ".gnupg", ".aws", ".docker", "node_modules",
+    }
+)  # fmt: skip
+#: File name patterns never copied outside git (any depth): secrets and local configuration.
+EXCLUDED_FILES = (
+    ".env", ".env.*", "*.env", ".envrc", ".netrc", "_netrc", ".pypirc", ".npmrc", ".git-credentials",
+    "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "*.pem", "*.key", "*.p12", "*.pfx",
+    "*.keystore", "*.jks", "credentials", "credentials.json", "secrets.*", "*.secret",
+    ".DS_Store", "*.pyc",
+)  # fmt: skip
+
+
+class UntrackedPackageError(PublishError):
+    """A publishable package folder that git does not track: it cannot be staged."""
 
 
 def tracked_files(root: Path, folder: str) -> list[str] | None:
@@ -51,30 +76,84 @@ def tracked_files(root: Path, folder: str) -> list[str] | None:
     return [p for p in completed.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
+def in_git_checkout(root: Path) -> bool:
+    """Whether *root* is inside a git work tree (so staging copies tracked files only)."""
+    try:
+        completed = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        return False
+    return completed.returncode == 0 and completed.stdout.strip() == "true"
+
+
+def _excluded(name: str) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in EXCLUDED_FILES)
+
+
 def _all_files(source: Path) -> Iterable[Path]:
     for dirpath, dirnames, filenames in os.walk(source):
-        dirnames[:] = sorted(d for d in dirnames if d not in _JUNK and not d.endswith(".egg-info"))
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in EXCLUDED_DIRS and not d.endswith(".egg-info")
+        )
         for filename in sorted(filenames):
-            yield Path(dirpath, filename)
+            if not _excluded(filename):
+                yield Path(dirpath, filename)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def _selected(root: Path, planned: PlannedPackage, source: Path) -> list[Path]:
+    """The files of *planned* to stage, relative to its folder (see the module docstring)."""
+    tracked = tracked_files(root, planned.path)
+    if tracked is None:
+        return [path.relative_to(source) for path in _all_files(source)]
+    if not tracked:
+        raise UntrackedPackageError(
+            f"{planned.name} ({planned.path}/) is publishable but git tracks none of its files, "
+            f"so nothing of it can be staged (untracked files are never published); fix: "
+            f"git add {planned.path} && git commit, or set its [tool.monorepo].status to "
+            '"internal"'
+        )
+    relative: list[Path] = []
+    for item in tracked:
+        rel = Path(item).relative_to(planned.path)
+        path = source / rel
+        if path.is_symlink() and not _inside(path, source):
+            raise PublishError(
+                f"{planned.path}/{rel.as_posix()} is a symlink leading out of the package "
+                f"folder (to {os.readlink(path)}); fix: commit the file itself, or remove the link"
+            )
+        if path.is_file():  # a tracked file deleted in the working tree is not built
+            relative.append(rel)
+    return relative
 
 
 def stage_package(root: Path, planned: PlannedPackage, staging_root: Path) -> Path:
-    """Copy *planned*'s folder into *staging_root*/<name> and rewrite its pyproject there."""
+    """Copy *planned*'s folder into *staging_root*/<name> and rewrite its pyproject there.
+
+    Raises :class:`UntrackedPackageError` for a package git tracks nothing of, and
+    :class:`~monorepo_tools.errors.PublishError` for other problems; both name the fix.
+    """
     source = root / planned.path
     target = staging_root / planned.name
+    files = _selected(root, planned, source)
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    tracked = tracked_files(root, planned.path)
-    if tracked is not None and tracked:
-        relative = [Path(p).relative_to(planned.path) for p in tracked]
-        files = [(source / rel, target / rel) for rel in relative if (source / rel).is_file()]
-    else:
-        files = [(path, target / path.relative_to(source)) for path in _all_files(source)]
-    for src, dst in files:
+    for rel in files:
+        dst = target / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dst)
-    # --- what the staged copy says (issue 7): pyproject / Poetry / setup.cfg / version file ---
+        shutil.copy2(source / rel, dst)
+    # What the staged copy says (issue 7): pyproject / Poetry / setup.cfg / version file.
     rewrite_staged(target, planned)
-    # --------------------------------------------------------------------------------------
     return target

@@ -10,6 +10,13 @@ Under pytest-xdist every worker has its own server (session fixtures are per wor
 ``tmp_path_factory`` folder, on its own free port; a port another process took between
 ``_free_port`` and the server's bind is replaced by a new one on the first start.
 
+``devpi`` (session) is a second real registry: ``devpi-server`` on 127.0.0.1 with a free port,
+a user ``ci`` (random password) and a **non-volatile** index ``ci/dev`` without bases (no
+PyPI mirror; a non-volatile index refuses to overwrite a file), set up through devpi's HTTP API.
+Both servers have the same interface (``url``, ``index_url``, ``username``, ``password``,
+``authenticated_index_url``, ``files()``, ``stop()``, ``start()``), so the end-to-end tests run
+unchanged against either.
+
 ``make_wheel`` / ``make_sdist`` write minimal valid distributions (twine reads their metadata,
 pip installs the wheel) with ``zipfile`` / ``tarfile``.
 """
@@ -19,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import os
 import secrets
 import shutil
@@ -176,6 +184,140 @@ class PypiServer:
                 shutil.rmtree(child)
             else:
                 child.unlink()
+
+
+class DevpiServer:
+    """A devpi-server process with user ``ci`` and its non-volatile index ``ci/dev``."""
+
+    def __init__(self, workdir: Path, username: str = "ci") -> None:
+        self.workdir = workdir
+        self.serverdir = workdir / "server"
+        self.packages_dir = self.serverdir / "+files"
+        self.username = username
+        self.password = secrets.token_urlsafe(18)
+        self.root_password = secrets.token_urlsafe(18)
+        self.port = _free_port()
+        self.host = "127.0.0.1"
+        self.log = workdir / "devpi.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self._initialized = False
+
+    @property
+    def base(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/{self.username}/dev/"
+
+    @property
+    def index_url(self) -> str:
+        return f"{self.url}+simple/"
+
+    @property
+    def authenticated_index_url(self) -> str:
+        return f"http://{self.username}:{self.password}@{self.host}:{self.port}/{self.username}/dev/+simple/"
+
+    def _bin(self, name: str) -> str:
+        found = shutil.which(name, path=os.path.dirname(sys.executable))
+        if found is None:
+            raise RuntimeError(f"{name} is not installed next to {sys.executable}")
+        return found
+
+    def _env(self) -> dict[str, str]:
+        return {k: v for k, v in os.environ.items() if not k.startswith(("DEVPI", "TWINE_"))}
+
+    def start(self, timeout: float = 180.0) -> None:
+        # devpi-server needs a few seconds to start (minutes on a loaded 2-core machine).
+        if self.process is not None and self.process.poll() is None:
+            return
+        secret = self.workdir / "secret" / "devpi.secret"
+        if not self._initialized:
+            subprocess.run(
+                [self._bin("devpi-init"), "--serverdir", str(self.serverdir), "--no-root-pypi",
+                 "--root-passwd", self.root_password],
+                check=True, capture_output=True, env=self._env(),
+            )  # fmt: skip
+            secret.parent.mkdir(mode=0o700)
+            secret.write_text(secrets.token_urlsafe(32))
+            secret.chmod(0o600)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [self._bin("devpi-server"), "--serverdir", str(self.serverdir), "--host",
+                 self.host, "--port", str(self.port), "--secretfile", str(secret)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self._env(),
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"devpi-server exited:\n{self.log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/+api", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.1)
+        else:
+            self.stop()
+            raise RuntimeError(f"devpi-server did not answer within {timeout} s")
+        if not self._initialized:
+            self._setup()
+            self._initialized = True
+
+    def _request(self, method: str, path: str, body: object, auth: str | None = None) -> object:
+        request = urllib.request.Request(
+            f"{self.base}{path}", data=json.dumps(body).encode(), method=method,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )  # fmt: skip
+        if auth:
+            request.add_header("X-Devpi-Auth", auth)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def _login(self, user: str, password: str) -> str:
+        answer = self._request("POST", "/+login", {"user": user, "password": password})
+        assert isinstance(answer, dict)
+        token = answer["result"]["password"]
+        return base64.b64encode(f"{user}:{token}".encode()).decode()
+
+    def _setup(self) -> None:
+        root = self._login("root", self.root_password)
+        self._request("PUT", f"/{self.username}",
+                      {"password": self.password, "email": "ci@example.org"}, root)  # fmt: skip
+        mine = self._login(self.username, self.password)
+        self._request("PUT", f"/{self.username}/dev",
+                      {"type": "stage", "bases": [], "volatile": False}, mine)  # fmt: skip
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def files(self) -> dict[str, bytes]:
+        if not self.packages_dir.exists():
+            return {}
+        return {
+            p.name: p.read_bytes()
+            for p in self.packages_dir.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        }
+
+
+@pytest.fixture(scope="session")
+def devpi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevpiServer]:
+    server = DevpiServer(tmp_path_factory.mktemp("devpi"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

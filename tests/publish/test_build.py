@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tarfile
 import tomllib
 import zipfile
@@ -393,6 +394,7 @@ def test_without_uv_the_environment_comes_from_venv(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(shutil, "which", lambda *_a, **_k: None)
+    monkeypatch.setitem(sys.modules, "uv", None)  # the uv package's binary is gone too
     env = ensure_build_env([], tmp_path / "cache")
     assert env.python.exists()
     assert '"installer": "pip"' in (env.path / ".monorepo-build-env.json").read_text(
@@ -471,3 +473,93 @@ def test_result_types() -> None:
     result = BuildResult("a", True, None, None, None, "", 0.0)
     with pytest.raises(AttributeError):
         result.ok = False  # type: ignore[misc]
+
+
+def test_uv_is_found_through_its_package_without_uv_on_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Item 17 of issue 8: `pip install monorepo-tools` into a venv, then venv/bin/monorepo
+    # without activating it: PATH has no uv, the uv package's binary is used.
+    import uv
+
+    from monorepo_tools.publish.build import find_uv
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert shutil.which("uv", path="/usr/bin:/bin") is None
+    assert find_uv() == uv.find_uv_bin()
+    env = ensure_build_env(["hatchling"], tmp_path / "cache")
+    assert '"installer": "uv"' in (env.path / ".monorepo-build-env.json").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_uv_on_path_is_the_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from monorepo_tools.publish.build import find_uv
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake = bindir / "uv"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setitem(sys.modules, "uv", None)
+    assert find_uv({"PATH": str(bindir)}) == str(fake)
+    assert find_uv({"PATH": str(tmp_path / "none")}) is None
+
+
+def test_backends_see_the_build_env_first_on_path_and_their_own_variables(
+    tmp_path: Path, build_cache: Path
+) -> None:
+    # uv_build/maturin-style backends run programs from the build env; per-package variables
+    # (e.g. SETUPTOOLS_SCM_PRETEND_VERSION_FOR_X) reach the backend after the allowlist.
+    dump = tmp_path / "env.json"
+    hook = (
+        "import json, os\n"
+        "from hatchling.builders.hooks.plugin.interface import BuildHookInterface\n"
+        "class CustomBuildHook(BuildHookInterface):\n"
+        "    def initialize(self, version, build_data):\n"
+        f"        open({str(dump)!r}, 'w').write(json.dumps(dict(os.environ)))\n"
+    )
+    source = make_package(
+        tmp_path / "staged", "pkg-envs", extra_pyproject="[tool.hatch.build.hooks.custom]\n",
+        files={"hatch_build.py": hook},
+    )  # fmt: skip
+    request = request_for(source)
+    request = BuildRequest(
+        request.name, request.source_dir, request.build_requires, request.build_backend,
+        environment={"SETUPTOOLS_SCM_PRETEND_VERSION_FOR_PKG_ENVS": "0.1.0.dev7"},
+    )  # fmt: skip
+    results = build_all(
+        [request], tmp_path / "dist", jobs=1, cache_dir=build_cache,
+        env={"PATH": "/usr/bin:/bin", "MONOREPO_REPOSITORY_PASSWORD": "never-seen-by-hooks"}
+        | {k: v for k, v in os.environ.items() if k in ("HOME", "TMPDIR")},
+    )  # fmt: skip
+    assert results["pkg-envs"].ok, results["pkg-envs"].error
+    seen = json.loads(dump.read_text())
+    first = Path(seen["PATH"].split(os.pathsep)[0])
+    assert (first / "python").exists() and first.parent.parent == build_cache
+    assert seen["SETUPTOOLS_SCM_PRETEND_VERSION_FOR_PKG_ENVS"] == "0.1.0.dev7"
+    assert seen["VIRTUAL_ENV"] == str(first.parent)
+
+
+def test_backend_env_is_an_allowlist() -> None:
+    from monorepo_tools._env import backend_env
+
+    env = backend_env(
+        {
+            "PATH": "/bin", "HOME": "/h", "LC_ALL": "C", "SSL_CERT_FILE": "/ca.pem",
+            "MONOREPO_REPOSITORY_URL": "https://u:tok@h/", "MONOREPO_INDEX_URL": "https://h/s",
+            "CI_JOB_TOKEN": "t", "GITLAB_PYPI_PASSWORD": "p", "AWS_SECRET_ACCESS_KEY": "k",
+            "HTTPS_PROXY": "http://u:pw@proxy:3128", "SETUPTOOLS_SCM_PRETEND_VERSION": "1.0",
+            "SETUPTOOLS_SECRET_TOKEN": "s", "CFLAGS": "-O2 https://user:pw@host/x",
+            "TMPDIR": "/tmp/known-secret-inside",
+        },
+        secrets=["known-secret"],
+        extra={"EXTRA_FOR_BACKEND": "yes"},
+    )  # fmt: skip
+    assert {k for k in env if not k.startswith(("PIP_", "UV_"))} == {
+        "PATH", "HOME", "LC_ALL", "SSL_CERT_FILE", "SETUPTOOLS_SCM_PRETEND_VERSION",
+        "EXTRA_FOR_BACKEND",
+    }  # fmt: skip
+    assert env["PIP_CONFIG_FILE"] == os.devnull
+    with_proxy = backend_env({"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "x"}, proxies=True)
+    assert with_proxy["HTTPS_PROXY"] == "http://proxy:3128" and with_proxy["NO_PROXY"] == "x"

@@ -60,3 +60,32 @@ def test_secret_never_shows_itself() -> None:
     assert bool(secret) and not Secret("")
     with pytest.raises(TypeError):
         pickle.dumps(secret)
+
+
+# --------------------------------------------------------------------------- item 4: whole tokens
+
+
+@pytest.mark.parametrize("secret", ["p", "8", "pypi", "api", "v4"])
+def test_short_secrets_are_masked_as_whole_tokens_only(secret: str) -> None:
+    text = (
+        "upload to https://pypi.example:8443/api/v4/projects/18/packages/pypi failed: "
+        "HTTP 403 Forbidden (3 attempts, waited 1 s then 2 s)"
+    )
+    assert redact(text, [secret]) == text  # nothing wrecked, nothing revealed by the pattern
+    assert redact(f"password is {secret} here", [secret]) == "password is *** here"
+    assert redact(f"value={secret}.", [secret]) == "value=***."
+
+
+def test_credential_headers_and_assignments_are_masked_whole() -> None:
+    text = (
+        "Authorization: Basic Y2k6aHVudGVyMg== sent; PRIVATE-TOKEN: glpat-abc123 and "
+        "JOB-TOKEN=xyz; password=hunter2, token: t0k"
+    )
+    out = redact(text)
+    for leaked in ("Y2k6aHVudGVyMg", "glpat-abc123", "xyz", "hunter2", "t0k"):
+        assert leaked not in out
+    assert out.startswith("Authorization: Basic *** sent")
+
+
+def test_a_secret_inside_a_longer_word_is_not_a_token() -> None:
+    assert redact("tokens: abc and xabcx and abc-def", ["abc"]) == "tokens: *** and xabcx and abc-def"

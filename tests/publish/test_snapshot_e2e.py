@@ -1,6 +1,7 @@
-"""``monorepo snapshot`` end to end: real pypiserver, real builds, real pip in fresh venvs.
+"""``monorepo snapshot`` end to end: real registries, real builds, real pip in fresh venvs.
 
-Each test copies ``tests/fixtures/snapshot-repo`` (alpha <- beta <- gamma, delta, internal
+Every test that talks to a registry runs twice, against two real servers: pypiserver and
+devpi-server (a non-volatile index, which refuses overwrites); see ``conftest.py``. Each copies ``tests/fixtures/snapshot-repo`` (alpha <- beta <- gamma, delta, internal
 tool-internal) into a temporary folder, runs the CLI as a user would (a subprocess, credentials
 in the environment only), and looks at what the registry and pip see.
 """
@@ -88,8 +89,15 @@ class Runner:
         )
 
 
+@pytest.fixture(params=["pypiserver", "devpi"])
+def run(request: pytest.FixtureRequest, build_env_dir: Path) -> Runner:
+    """The CLI against each real registry in turn."""
+    return Runner(build_env_dir, request.getfixturevalue(request.param))
+
+
 @pytest.fixture
-def run(build_env_dir: Path, pypiserver: Any) -> Runner:
+def run_local(build_env_dir: Path, pypiserver: Any) -> Runner:
+    """For tests where the registry is not what is tested (configuration errors, local index)."""
     return Runner(build_env_dir, pypiserver)
 
 
@@ -102,11 +110,8 @@ def fresh_venv(tmp_path: Path) -> Callable[[], Path]:
 
 
 def server_files(registry: Any) -> dict[str, bytes]:
-    return {
-        p.name: p.read_bytes()
-        for p in Path(registry.packages_dir).rglob("*")
-        if p.is_file() and not p.name.startswith(".")
-    }
+    files: dict[str, bytes] = registry.files()
+    return files
 
 
 def summary(path: Path) -> dict[str, Any]:
@@ -304,15 +309,15 @@ def test_dry_run_builds_and_checks_but_uploads_nothing(
 
 
 def test_plan_and_snapshot_refuse_a_workspace_with_findings(
-    repo: Path, run: Runner, snapshot_id: str
+    repo: Path, run_local: Runner, snapshot_id: str
 ) -> None:
     gamma = repo / "packages" / "gamma" / "pyproject.toml"
     gamma.write_text(
         gamma.read_text().replace('"Alpha>=1.0",', '"Alpha>=1.0",\n  "tool-internal",')
     )
-    checked = run(repo, "check")
-    planned = run(repo, "plan", "--snapshot-id", snapshot_id)
-    published = run(repo, "snapshot", "--snapshot-id", snapshot_id)
+    checked = run_local(repo, "check")
+    planned = run_local(repo, "plan", "--snapshot-id", snapshot_id)
+    published = run_local(repo, "snapshot", "--snapshot-id", snapshot_id)
     assert checked.returncode == planned.returncode == published.returncode == 1
     assert "internal-dependency" in planned.stderr and "internal-dependency" in published.stderr
     assert "gamma (incubator) depends on tool-internal (internal)" in published.stderr
@@ -320,15 +325,15 @@ def test_plan_and_snapshot_refuse_a_workspace_with_findings(
 
 
 def test_in_ci_without_a_registry_it_is_a_configuration_error(
-    repo: Path, run: Runner, snapshot_id: str
+    repo: Path, run_local: Runner, snapshot_id: str
 ) -> None:
     env = {
         k: v
-        for k, v in run.env().items()
+        for k, v in run_local.env().items()
         if not k.startswith("MONOREPO_REPOSITORY") and k != "MONOREPO_INDEX_URL"
     }
     env["CI"] = "true"
-    result = run(repo, "snapshot", "--snapshot-id", snapshot_id, env=env)
+    result = run_local(repo, "snapshot", "--snapshot-id", snapshot_id, env=env)
     assert result.returncode == 2
     for variable in (
         "GITLAB_PYPI_PROJECT_ID",
@@ -340,15 +345,15 @@ def test_in_ci_without_a_registry_it_is_a_configuration_error(
 
 
 def test_embedded_default_index_is_installable_with_pip(
-    repo: Path, run: Runner, snapshot_id: str, fresh_venv: Callable[[], Path]
+    repo: Path, run_local: Runner, snapshot_id: str, fresh_venv: Callable[[], Path]
 ) -> None:
     env = {
         k: v
-        for k, v in run.env().items()
+        for k, v in run_local.env().items()
         if not k.startswith("MONOREPO_REPOSITORY") and k != "MONOREPO_INDEX_URL"
     }
     before = tree_digest(repo)
-    result = run(repo, "snapshot", "--snapshot-id", snapshot_id, env=env)
+    result = run_local(repo, "snapshot", "--snapshot-id", snapshot_id, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert tree_digest(repo) == before
     index = repo / ".monorepo" / "index"

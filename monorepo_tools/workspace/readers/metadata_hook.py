@@ -107,13 +107,13 @@ def _prepare(package: Package, folder: Path, env_dir: Path) -> str:
     requires = package.build_requires or (
         DEFAULT_BUILD_REQUIRES if package.build_backend is None else ()
     )
-    from ..._env import hermetic_env
+    from ..._env import backend_env
 
     backend_path = [str(folder / p) for p in _backend_path(folder)]
 
     def run(build_env: object, out: str, what: str) -> dict[str, object]:
         python = build_env.python  # type: ignore[attr-defined]
-        environ = hermetic_env()
+        environ = backend_env()  # third-party code: no credential reaches it
         environ["PATH"] = str(python.parent) + os.pathsep + environ.get("PATH", "")
         try:
             completed = subprocess.run(

@@ -100,7 +100,7 @@ def _redirect(fd: int) -> None:
 
 def main() -> int:
     here = os.path.dirname(os.path.abspath(__file__))
-    # Running as a script puts this folder first on sys.path: its siblings (build.py, ...)
+    # Running as a script puts this folder first on sys.path: its siblings (model.py, package.py, ...)
     # would shadow real packages for the backend.
     if sys.path and os.path.abspath(sys.path[0] or os.curdir) == here:
         del sys.path[0]
