@@ -383,11 +383,10 @@ def _remember(config: Config, summary: str, snapshot_id: int) -> None:
 
 
 def _run_consumer_config(args: argparse.Namespace) -> int:
-    import json
     import os
     from pathlib import Path
 
-    from .commands.consumer_config import render_consumer_config
+    from .commands.consumer_config import load_summary, render_consumer_config
     from .commands.plan import plan
     from .errors import ConfigError
     from .publish.registry import registry_from_env
@@ -405,31 +404,21 @@ def _run_consumer_config(args: argparse.Namespace) -> int:
             if args.summary_json
             else config.state_dir / "snapshots" / "last.json"
         )
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            if args.summary_json:
-                raise ConfigError(f"--summary-json {args.summary_json!r}: no such file") from exc
+        if not args.summary_json and not path.exists():
             raise ConfigError(
                 "no snapshot has been run under this root yet: pass --snapshot-id N (versions computed "
                 "from the workspace) or --summary-json FILE (written by monorepo snapshot --summary-json)"
-            ) from exc
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{path}: not a snapshot summary ({exc})") from exc
-        pins = [
-            (p["name"], p["version"])
-            for p in data.get("packages", [])
-            if p.get("outcome") in ("published", "already published")
-        ]
-        registry = data.get("registry") or {}
-        index = args.index_url or registry.get("index_url")
+            )
+        summary = load_summary(path)
+        pins = list(summary.packages)
+        index = args.index_url or summary.index_url
         if not index:
             raise ConfigError(
                 f"{path}: the summary names no registry (a --dry-run?); pass --index-url URL"
             )
         if not pins:
             raise ConfigError(
-                f"{path}: no package of snapshot {data.get('snapshot_id')} was published"
+                f"{path}: no package of snapshot {summary.snapshot_id} was published"
             )
     _emit(render_consumer_config(index, pins, args.format, publishable), args.output)
     return 0
