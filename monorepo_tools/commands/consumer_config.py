@@ -135,7 +135,9 @@ def public_index_url(url: str, source: str = "the index URL") -> str:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
         raise ConfigError(f"{source} {url.split('@')[-1]!r} is not a URL ({exc})") from None
-    if parts.scheme not in ("http", "https", "file") or (parts.scheme != "file" and not parts.hostname):
+    if parts.scheme not in ("http", "https", "file") or (
+        parts.scheme != "file" and not parts.hostname
+    ):
         raise ConfigError(
             f"{source} must be an http(s) URL of a simple index (or file:// for the local "
             f"index), got {urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition('@')[2]))!r}"
@@ -173,8 +175,8 @@ def _credentials(index_url: str, fmt: str) -> list[str]:
     lines = [
         "# Credentials: never in these files, never on a command line. In CI, write a netrc file,",
         "# which pip, PDM and uv all read (printf is a bash builtin: the token is in no process's",
-        "# arguments; use login gitlab-ci-token and \"$CI_JOB_TOKEN\" for GitLab's job token):",
-        f"#   (umask 077; printf 'machine %s login %s password %s\\n' {host} \"$GITLAB_PYPI_USERNAME\" \"$GITLAB_PYPI_PASSWORD\" >> ~/.netrc)",
+        '# arguments; use login gitlab-ci-token and "$CI_JOB_TOKEN" for GitLab\'s job token):',
+        f'#   (umask 077; printf \'machine %s login %s password %s\\n\' {host} "$GITLAB_PYPI_USERNAME" "$GITLAB_PYPI_PASSWORD" >> ~/.netrc)',
         "#   (NETRC=<file> names another file.)",
     ]
     if fmt in ("pip", "pip-conf"):
@@ -192,7 +194,7 @@ def _credentials(index_url: str, fmt: str) -> list[str]:
         name = INDEX_NAME.upper()
         lines += [
             f"# Or uv's variables for the index named {INDEX_NAME!r}: UV_INDEX_{name}_USERNAME and",
-            f"# UV_INDEX_{name}_PASSWORD (export UV_INDEX_{name}_USERNAME=\"$GITLAB_PYPI_USERNAME\" ...).",
+            f'# UV_INDEX_{name}_PASSWORD (export UV_INDEX_{name}_USERNAME="$GITLAB_PYPI_USERNAME" ...).',
         ]
     return lines
 
@@ -217,7 +219,8 @@ def render_consumer_config(
     index_url = public_index_url(index_url)
     packages = [_check_pin(n, v, "package") for n, v in packages]
     names = sorted(
-        {canonicalize_name(n) for n in all_publishable} | {canonicalize_name(n) for n, _ in packages}
+        {canonicalize_name(n) for n in all_publishable}
+        | {canonicalize_name(n) for n, _ in packages}
     )
     pins = " ".join(shlex.quote(f"{name}=={version}") for name, version in packages)
     url = _shell_url(index_url)
