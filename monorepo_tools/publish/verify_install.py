@@ -23,6 +23,7 @@ this monorepo's packages) takes them from PyPI on its own.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -178,20 +179,58 @@ def _index_with_credentials(registry: Registry) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+@functools.cache
+def _uv_binary() -> str | None:
+    """uv's binary from the ``uv`` package when installed (no PATH needed), else from PATH.
+
+    Cached, and first called before any thread starts (``sysconfig``'s first use is not
+    thread-safe: ``find_uv_bin`` then reads a None EXE).
+    """
+    try:
+        from uv import find_uv_bin  # type: ignore[import-not-found,unused-ignore]
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError, TypeError):
+        return shutil.which("uv")
+
+
 def make_venv(path: Path) -> Path:
-    """A fresh venv with pip at *path* (``uv venv --seed``: 0.02 s; else ``python -m venv``); its python."""
-    uv = shutil.which("uv")
+    """A fresh venv with pip only at *path*; its python.
+
+    ``uv venv --seed`` (0.02 s) when uv is there, else ``python -m venv``. uv seeds setuptools
+    and wheel too on Python < 3.12, and wheel brings ``packaging``: they are removed again, so
+    that a third-party dependency a consumer's fresh venv lacks is missing here too.
+    """
+    uv = _uv_binary()
     env = {**os.environ, "UV_NO_CONFIG": "1"}
-    if uv:
+    python = path / ("Scripts" if os.name == "nt" else "bin") / "python"
+    if not uv:
+        subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, capture_output=True)
+        return python
+    subprocess.run(
+        [uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(path)],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    frozen = subprocess.run(
+        [uv, "pip", "freeze", "--python", str(python)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout.split()
+    extra = [
+        line.split("==")[0] for line in frozen if "==" in line and not line.startswith("pip==")
+    ]
+    if extra:
         subprocess.run(
-            [uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(path)],
+            [uv, "pip", "uninstall", "--quiet", "--python", str(python), *extra],
             check=True,
             capture_output=True,
             env=env,
         )
-    else:
-        subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, capture_output=True)
-    return path / ("Scripts" if os.name == "nt" else "bin") / "python"
+    return python
 
 
 def _missing_third_party(output: str, monorepo: Mapping[str, str]) -> str | None:
@@ -334,6 +373,7 @@ def verify_installs(
         monorepo.update({canonicalize_name(k): v for k, v in pins.items()})
         monorepo[canonicalize_name(name)] = version
     monorepo.update({canonicalize_name(k): v for k, v in (monorepo_versions or {}).items()})
+    _uv_binary()  # before the threads (see there)
     with tempfile.TemporaryDirectory(prefix="monorepo-verify-") as tmp:
         work = Path(tmp)
 

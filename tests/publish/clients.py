@@ -67,6 +67,24 @@ def forwarding_server(primary: Any, workdir: Path, upstream_index: str) -> Any:
     return server
 
 
+def packaging_wheel(folder: Path) -> Path:
+    """The ``packaging`` wheel (this venv's version) from PyPI, by pip, machine config dropped.
+
+    The demo set's third-party dependency (runner-core uses it), for the upstream server.
+    """
+    import importlib.metadata
+
+    version = importlib.metadata.version("packaging")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
+         "-d", str(folder), f"packaging=={version}"],
+        check=True, env=env, timeout=300, capture_output=True,
+    )  # fmt: skip
+    return next(folder.glob("packaging-*.whl"))
+
+
 def wheel(
     folder: Path, name: str, version: str, requires: Sequence[str] = (), body: str = ""
 ) -> Path:

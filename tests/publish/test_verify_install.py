@@ -40,7 +40,7 @@ SECRETS = {
 
 @pytest.fixture(scope="module")
 def upstream(pypiserver: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """"PyPI": holds the third-party ``tiny-thirdparty`` the published packages need."""
+    """ "PyPI": holds the third-party ``tiny-thirdparty`` the published packages need."""
     server = upstream_server(pypiserver, tmp_path_factory.mktemp("upstream"))
     wheel(server.packages_dir, "tiny-thirdparty", "2.0", body="VALUE = 42\n")
     yield server
