@@ -497,11 +497,10 @@ def _remember(config: Config, summary: str, snapshot_id: int, *, last: bool) -> 
 
 
 def _run_consumer_config(args: argparse.Namespace) -> int:
-    import json
     import os
     from pathlib import Path
 
-    from .commands.consumer_config import render_consumer_config
+    from .commands.consumer_config import load_summary, render_consumer_config
     from .commands.plan import plan
     from .errors import ConfigError
     from .publish.registry import registry_from_env
@@ -519,58 +518,24 @@ def _run_consumer_config(args: argparse.Namespace) -> int:
             if args.summary_json
             else config.state_dir / "snapshots" / "last.json"
         )
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            if args.summary_json:
-                raise ConfigError(f"--summary-json {args.summary_json!r}: no such file") from exc
+        if not args.summary_json and not path.exists():
             raise ConfigError(
                 "no snapshot has been run under this root yet: pass --snapshot-id N (versions computed "
                 "from the workspace) or --summary-json FILE (written by monorepo snapshot --summary-json)"
-            ) from exc
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{path}: not a snapshot summary ({exc})") from exc
-        pins = _summary_pins(path, data)
-        registry = data.get("registry") or {}
-        if not isinstance(registry, dict):
-            raise ConfigError(f"{path}: \"registry\" is not an object; fix: pass --index-url URL")
-        index = args.index_url or registry.get("index_url")
+            )
+        summary = load_summary(path)
+        pins = list(summary.packages)
+        index = args.index_url or summary.index_url
         if not index:
             raise ConfigError(
                 f"{path}: the summary names no registry (a --dry-run?); pass --index-url URL"
             )
         if not pins:
             raise ConfigError(
-                f"{path}: no package of snapshot {data.get('snapshot_id')} was published"
+                f"{path}: no package of snapshot {summary.snapshot_id} was published"
             )
     _emit(render_consumer_config(index, pins, args.format, publishable), args.output)
     return 0
-
-
-def _summary_pins(path: object, data: object) -> list[tuple[str, str]]:
-    """The published (name, version) pairs of a summary, or a ConfigError naming the entry."""
-    fix = "fix: pass a file written by `monorepo snapshot --summary-json`"
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{path}: not a snapshot summary (a JSON {type(data).__name__}, not an object); {fix}"
-        )
-    packages = data.get("packages", [])
-    if not isinstance(packages, list):
-        raise ConfigError(f"{path}: \"packages\" is not a list; {fix}")
-    pins: list[tuple[str, str]] = []
-    for index, entry in enumerate(packages):
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{path}: packages[{index}] is not an object; {fix}")
-        if entry.get("outcome") not in ("published", "already published"):
-            continue
-        name, version = entry.get("name"), entry.get("version")
-        for field, value in (("name", name), ("version", version)):
-            if not isinstance(value, str) or not value.strip():
-                raise ConfigError(
-                    f"{path}: packages[{index}] has no {field} (a non-empty string); {fix}"
-                )
-        pins.append((str(name), str(version)))
-    return pins
 
 
 def _check_outputs(args: argparse.Namespace) -> None:

@@ -28,6 +28,7 @@ import enum
 import json
 import os
 import secrets as _secrets
+import shlex
 import shutil
 import socket
 import sys
@@ -94,6 +95,9 @@ class SnapshotReport:
     registry: Registry | None
     packages: tuple[PackageOutcome, ...]
     dist_dir: Path
+    # The extra index the published set needs for third-party dependencies (a registry without
+    # forwarding: --verify-extra-index-url, or PyPI for the local index), for the install line.
+    extra_index_url: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -103,7 +107,14 @@ class SnapshotReport:
         if self.registry is None:
             return []
         pins = [f"{p.name}=={p.version}" for p in self.packages if p.outcome.ok]
-        return [self.registry.install_command(pins)] if pins else []
+        if not pins:
+            return []
+        line = self.registry.install_command(pins)
+        if self.extra_index_url:  # after the index, as the specification's pip line has it
+            words = shlex.split(line)
+            words[4:4] = ["--extra-index-url", self.extra_index_url]
+            line = " ".join(shlex.quote(w) for w in words)
+        return [line]
 
     def to_json(self) -> str:
         document = {
@@ -340,21 +351,25 @@ def _run_locked(
             if any(r.status is FileStatus.AUTH_FAILED for r in results_up):
                 auth_failure = name
         progress.event(name, str(outcomes[name].outcome), outcomes[name].reason)
+    extra_index_url = options.verify_extra_index_url
     if options.verify and options.registry is not None and not options.dry_run:
-        _verify(plan, options, outcomes, progress)
+        extra_index_url = _verify(plan, options, outcomes, progress) or extra_index_url
     progress.close()
     secrets = list(options.registry.secrets) if options.registry else []
     cleaned = tuple(
         replace(o, reason=redact(o.reason, secrets), verification=redact(o.verification, secrets))
         for o in (outcomes[p.name] for p in plan.packages)
     )
-    return SnapshotReport(plan, options.registry, cleaned, dist_dir)
+    return SnapshotReport(plan, options.registry, cleaned, dist_dir, extra_index_url)
 
 
 def _verify(
     plan: Plan, options: SnapshotOptions, outcomes: dict[str, PackageOutcome], progress: Progress
-) -> None:
-    """Install every published package by version in a fresh venv; record the verdicts."""
+) -> str | None:
+    """Install every published package by version in a fresh venv; record the verdicts.
+
+    Returns the extra index the installs needed for third-party dependencies (or None).
+    """
     assert options.registry is not None
     todo = [
         (p.name, p.version, _pins(p))
@@ -362,11 +377,16 @@ def _verify(
         if outcomes[p.name].outcome in (Outcome.PUBLISHED, Outcome.ALREADY_PUBLISHED)
     ]
     progress.phase("verify install", len(todo))
+    versions = {p.name: p.version for p in plan.packages}
+    for planned in plan.packages:
+        for dep, pinned in _pins(planned).items():
+            versions.setdefault(dep, pinned)
     checks = verify_installs(
         options.registry,
         todo,
         jobs=options.jobs,
         extra_index_url=options.verify_extra_index_url,
+        monorepo_versions=versions,
         on_done=lambda c: progress.event(
             c.name,
             "install check passed" if c.ok else "install check failed",
@@ -377,6 +397,7 @@ def _verify(
         outcomes[check.name] = replace(
             outcomes[check.name], verified=check.ok, verification=f"{check.step}: {check.message}"
         )
+    return next((c.extra_index_url for c in checks if c.extra_index_url), None)
 
 
 def _build_request(planned: PlannedPackage, source: Path) -> BuildRequest:

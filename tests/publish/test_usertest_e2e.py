@@ -12,10 +12,12 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from clients import packaging_wheel, upstream_server
 
 from monorepo_tools.publish.verify_install import make_venv
 
@@ -26,9 +28,18 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def published(pypiserver: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Snapshot the demo packages once for this module; a venv with usertest installed."""
+def published(
+    pypiserver: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """Snapshot the demo packages once for this module; a venv with usertest installed.
+
+    The registry has no fallback (GitLab with forwarding off); runner-core's third-party
+    dependency (packaging) comes from a loopback upstream that stands in for PyPI.
+    """
     work = tmp_path_factory.mktemp("usertest-e2e")
+    (work / "upstream").mkdir()
+    upstream = upstream_server(pypiserver, work / "upstream")
+    packaging_wheel(upstream.packages_dir)
     root = work / "monorepo"
     root.mkdir()
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
@@ -62,6 +73,8 @@ def published(pypiserver: Any, tmp_path_factory: pytest.TempPathFactory) -> dict
             "--snapshot-id",
             SNAPSHOT_ID,
             "--verify",
+            "--verify-extra-index-url",
+            upstream.index_url,
             "--summary-json",
             str(summary),
         ],
@@ -89,6 +102,7 @@ def published(pypiserver: Any, tmp_path_factory: pytest.TempPathFactory) -> dict
     pip_env.update(
         PIP_CONFIG_FILE=os.devnull,
         PIP_INDEX_URL=pypiserver.authenticated_index_url,
+        PIP_EXTRA_INDEX_URL=upstream.index_url,
         PIP_NO_INPUT="1",
     )
     install = subprocess.run(
@@ -102,13 +116,15 @@ def published(pypiserver: Any, tmp_path_factory: pytest.TempPathFactory) -> dict
         "GITLAB_PYPI_USERNAME": pypiserver.username,
         "GITLAB_PYPI_PASSWORD": pypiserver.password,
     }
-    return {
+    yield {
+        "upstream": upstream.index_url,
         "python": python,
         "versions": versions,
         "index": pypiserver.index_url,
         "work": work,
         "credentials": credentials,
     }
+    upstream.stop()
 
 
 def usertest(
@@ -135,6 +151,8 @@ def usertest(
             "local",
             "--index-url",
             published["index"],
+            "--extra-index-url",
+            published["upstream"],
             "--report-json",
             str(report),
             "--quiet",

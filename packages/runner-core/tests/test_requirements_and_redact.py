@@ -24,7 +24,7 @@ def test_parse_a_pinned_requirement() -> None:
 
 def test_ranges_are_not_pins() -> None:
     r = parse_requirement("reporter>=0.1,<1")
-    assert r.specifiers == ((">=", "0.1"), ("<", "1"))
+    assert set(r.specifiers) == {(">=", "0.1"), ("<", "1")}
     assert r.pinned_version is None
     assert r.matches("0.5") and not r.matches("1.0") and not r.matches("0.0.9")
     assert parse_requirement("reporter").matches("7")
@@ -35,13 +35,13 @@ def test_ranges_are_not_pins() -> None:
     ("text", "reason"),
     [
         ("", "empty"),
-        ("foo:bar", "invalid version specifier"),
-        ("pkg 1.0", "invalid version specifier"),
-        ("pkg==one", "not a PEP 440 version"),
+        ("foo:bar", "not a valid requirement"),
+        ("pkg 1.0", "not a valid requirement"),
+        ("pkg==one", "not a valid requirement"),
         ("pkg @ https://example.com/pkg.whl", "direct references"),
         ('pkg; python_version >= "3.11"', "markers"),
-        ("-pkg", "not a requirement"),
-        ("pkg[bad extra]", "invalid extra"),
+        ("-pkg", "Expected package name"),
+        ("pkg[bad extra]", "not a valid requirement"),
     ],
 )
 def test_unusable_requirements_say_why(text: str, reason: str) -> None:

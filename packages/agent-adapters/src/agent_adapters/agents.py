@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,11 +21,14 @@ __all__ = [
     "AgentUnavailable",
     "codex",
     "codex_argv",
+    "codex_login_status",
     "command",
     "find_codex",
     "host_codex_home",
     "mission_prompt",
+    "native_codex",
     "parse_codex_verdict",
+    "prepare_codex_home",
 ]
 
 #: --policy -> the Codex sandbox mode it runs with.
@@ -104,12 +108,32 @@ def parse_codex_verdict(output: str) -> tuple[str, str] | None:
     return last.group(1).upper(), last.group(2).strip()
 
 
+def native_codex(exe: str) -> str:
+    """The native program behind *exe*: npm's ``codex`` is ``codex.js``, a node script that starts
+    ``@openai/codex-<platform>/vendor/<triple>/bin/codex``. That binary runs without node (a
+    container image has none; the agent's PATH may not reach an nvm or Homebrew node)."""
+    real = Path(os.path.realpath(exe))
+    if real.suffix != ".js":
+        return str(real)
+    package = real.parent.parent  # .../@openai/codex/bin/codex.js -> .../@openai/codex
+    for root, pattern in (
+        (package, "node_modules/@openai/codex-*/vendor/*/bin/codex"),  # nested (npm -g)
+        (package.parent, "codex-*/vendor/*/bin/codex"),  # hoisted next to @openai/codex
+        (package, "vendor/*/bin/codex"),  # older packages carried the binary themselves
+    ):
+        found = sorted(p for p in root.glob(pattern) if p.is_file())
+        if found:
+            return str(found[0])
+    return str(real)
+
+
 def find_codex() -> str:
-    """The absolute path of the ``codex`` program; :class:`AgentUnavailable` when missing."""
+    """The absolute path of the native ``codex`` program, resolved once; :class:`AgentUnavailable`
+    when missing."""
     exe = shutil.which("codex")
     if exe is None:
         raise AgentUnavailable(CODEX_INSTALL_HINT)
-    return exe
+    return native_codex(exe)
 
 
 def host_codex_home() -> Path:
@@ -117,11 +141,50 @@ def host_codex_home() -> Path:
     return Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex")
 
 
-def codex_argv(codex_exe: str, prompt: str, *, policy: str = "safe") -> list[str]:
-    """``codex exec`` for one attempt, non-interactive, sandboxed per *policy*."""
+def codex_login_status(codex_exe: str, codex_home: Path, *, timeout: float = 30) -> tuple[bool, str]:
+    """``(logged in, what codex said)`` from ``codex login status`` (instant; ``codex exec``
+    without a login instead retries "waiting for network" for minutes)."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(codex_home.parent), "CODEX_HOME": str(codex_home)}
+    try:
+        done = subprocess.run(
+            [codex_exe, "login", "status"], capture_output=True, text=True, env=env, timeout=timeout,
+            stdin=subprocess.DEVNULL, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"codex login status failed: {exc}"
+    lines = [line.strip() for line in (done.stdout + "\n" + done.stderr).splitlines() if line.strip()]
+    said = next((line for line in reversed(lines) if "WARNING" not in line), f"exit code {done.returncode}")
+    return done.returncode == 0, said
+
+
+#: The files of a Codex login that a run needs; everything else Codex writes is per run.
+CODEX_LOGIN_FILES = ("auth.json", "config.toml")
+
+
+def prepare_codex_home(source: Path, dest: Path) -> Path:
+    """A writable CODEX_HOME for one run at *dest*, with the login files of *source*.
+
+    Codex writes session, state and log databases into CODEX_HOME even with ``--ephemeral``, so
+    the host's folder cannot be mounted read-only, and should not be written by a test run.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    dest.chmod(0o700)
+    for name in CODEX_LOGIN_FILES:
+        if (source / name).is_file():
+            shutil.copy2(source / name, dest / name)
+            (dest / name).chmod(0o600)
+    return dest
+
+
+def codex_argv(codex_exe: str, prompt: str, *, policy: str = "safe", last_message: Path | None = None) -> list[str]:
+    """``codex exec`` for one attempt: non-interactive, sandboxed per *policy*, no session kept
+    (``--ephemeral``), its final message also written to *last_message* (read for the verdict)."""
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r} (known: {', '.join(POLICIES)})")
-    return [codex_exe, "exec", "--skip-git-repo-check", "--sandbox", POLICIES[policy], prompt]
+    argv = [codex_exe, "exec", "--skip-git-repo-check", "--sandbox", POLICIES[policy], "--ephemeral"]
+    if last_message is not None:
+        argv += ["--output-last-message", str(last_message)]
+    return [*argv, prompt]
 
 
 def codex(
@@ -146,6 +209,7 @@ def codex(
         exe = codex_exe or find_codex()
     except AgentUnavailable as exc:
         return Verdict(passed=False, step="agent", message=str(exc))
+    last_message = runner.workspace.path / ".usertest-codex-last-message.txt"
 
     def argv_for(number: int, previous: CommandResult | None) -> list[str]:
         text = prompt
@@ -155,10 +219,14 @@ def codex(
                 f"verdict ({_describe(previous)}). Its last output was:\n{tail(previous.stdout, 1500)}\n"
                 "Continue the mission and end with the verdict line."
             )
-        return codex_argv(exe, text, policy=policy)
+        if last_message.exists():
+            last_message.unlink()
+        return codex_argv(exe, text, policy=policy, last_message=last_message)
 
     def judge(result: CommandResult) -> Judgement:
-        found = parse_codex_verdict(result.stdout)
+        # The final message (--output-last-message) is the robust place; stdout the fallback.
+        final = last_message.read_text(encoding="utf-8", errors="replace") if last_message.exists() else ""
+        found = parse_codex_verdict(final) or parse_codex_verdict(result.stdout)
         if found is None:
             return Judgement("incomplete", f"codex gave no USERTEST VERDICT line ({_describe(result)})")
         outcome, reason = found

@@ -21,6 +21,7 @@ from agent_adapters import (
     POLICIES,
     AgentUnavailable,
     Resilience,
+    codex_login_status,
     find_codex,
     host_codex_home,
 )
@@ -169,7 +170,7 @@ def _options(args: argparse.Namespace, environ: Mapping[str, str]) -> RunOptions
             raise UsageError(str(exc)) from None
     if args.agent == "codex":
         try:
-            find_codex()
+            codex_exe = find_codex()
         except AgentUnavailable:
             raise UsageError(CODEX_INSTALL_HINT) from None
         if args.auth_mode == "api-key":
@@ -182,6 +183,13 @@ def _options(args: argparse.Namespace, environ: Mapping[str, str]) -> RunOptions
                 raise UsageError(
                     f"host-login mode: no Codex login at {host_codex_home()} (run `codex login`), "
                     "or use --exec-use-api-key-auth --exec-env OPENAI_API_KEY"
+                )
+            # Fail fast: `codex exec` without a login retries "waiting for network" for minutes.
+            logged_in, said = codex_login_status(codex_exe, host_codex_home())
+            if not logged_in:
+                raise UsageError(
+                    f"host-login mode: Codex is not logged in at {host_codex_home()} (codex login status: "
+                    f"{said}): run `codex login`, or use --exec-use-api-key-auth --exec-env OPENAI_API_KEY"
                 )
             if "OPENAI_API_KEY" in exec_env:
                 print("usertest: note: OPENAI_API_KEY is not passed in host-login mode "

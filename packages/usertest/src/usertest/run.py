@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +18,7 @@ from agent_adapters import (
     find_codex,
     host_codex_home,
     mission_prompt,
+    prepare_codex_home,
     smoke,
 )
 from normalized_events import Event, EventLog, Verdict
@@ -41,10 +43,11 @@ from runner_core import (
 from .personas import Mission, Persona
 from .targets import IndexChoice, Target
 
-__all__ = ["CONTAINER_CODEX", "CONTAINER_CODEX_HOME", "RunOptions", "docker_mounts", "run", "secret_values"]
+__all__ = ["CODEX_HOME_DIR", "CONTAINER_CODEX", "CONTAINER_CODEX_HOME", "RunOptions", "docker_mounts", "run", "secret_values"]
 
 CONTAINER_CODEX = "/usr/local/bin/codex"
-CONTAINER_CODEX_HOME = "/codex-home"
+CONTAINER_CODEX_HOME = "/codex-home"  # kept for compatibility; CODEX_HOME is now in the workspace
+CODEX_HOME_DIR = ".usertest-codex-home"  # per run, writable, login files copied in, always removed
 _SECRET_NAME = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|KEY|AUTH|CREDENTIAL", re.IGNORECASE)
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -89,12 +92,14 @@ def _loopback(url: str) -> bool:
 
 
 def docker_mounts(options: RunOptions, codex_exe: str | None) -> list[tuple[str, str, bool]]:
-    """Extra read-only mounts: the Codex program, and ``~/.codex`` in host-login mode."""
+    """Extra read-only mounts: the native Codex program (never npm's node script).
+
+    The login is not mounted: Codex writes its databases into CODEX_HOME even with
+    ``--ephemeral``, so each run gets a writable one in the workspace (mounted 1:1).
+    """
     mounts: list[tuple[str, str, bool]] = []
     if options.agent == "codex" and codex_exe:
         mounts.append((os.path.realpath(codex_exe), CONTAINER_CODEX, True))
-        if options.auth_mode == "host-login":
-            mounts.append((str(host_codex_home()), CONTAINER_CODEX_HOME, True))
     return mounts
 
 
@@ -139,10 +144,15 @@ def run(options: RunOptions, *, environ: Mapping[str, str] | None = None, progre
     )
     codex_exe: str | None = None
     extra_env: dict[str, str] = {}
+    codex_home: Path | None = None
     if options.agent == "codex":
-        codex_exe = find_codex()
+        codex_exe = find_codex()  # the native binary, resolved once to an absolute path
+        codex_home = workspace.path / CODEX_HOME_DIR
         if options.auth_mode == "host-login":
-            extra_env["CODEX_HOME"] = CONTAINER_CODEX_HOME if options.backend == "docker" else str(host_codex_home())
+            prepare_codex_home(host_codex_home(), codex_home)
+        else:
+            codex_home.mkdir(mode=0o700)
+        extra_env["CODEX_HOME"] = str(codex_home)
     executor: Executor
     docker: DockerExecutor | None = None
     if options.backend == "docker":
@@ -161,6 +171,8 @@ def run(options: RunOptions, *, environ: Mapping[str, str] | None = None, progre
     finally:
         if docker is not None:
             docker.stop()
+        if codex_home is not None:  # the login copy never outlives the run
+            shutil.rmtree(codex_home, ignore_errors=True)
         if not options.keep_workspace:
             workspace.remove()
     return log
