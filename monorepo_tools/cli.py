@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--format", choices=CHECK_FORMATS, default="text", help="report format (default: text)"
     )
+    _affected_since(check, "only the findings of packages affected since REF")
     _output(check)
 
     graph = sub.add_parser(
@@ -93,7 +94,53 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only publishable packages (and the internal ones they wrongly depend on)",
     )
+    _affected_since(graph, "mark the packages affected since REF")
     _output(graph)
+
+    aff = sub.add_parser(
+        "affected",
+        help="the packages changed since REF (git diff REF...HEAD) and their dependents, with why",
+        description=(
+            "List the packages whose files changed between the merge base of REF and HEAD, and "
+            "every package depending on them (transitively), each with the changed file or the "
+            "dependency it came through. A change to the root pyproject.toml, noxfile.py or a "
+            "[tool.monorepo] global-files glob affects every package."
+        ),
+    )
+    _common(aff)
+    aff.add_argument(
+        "--since", required=True, metavar="REF", help="branch, tag or SHA to compare with"
+    )
+    aff.add_argument(
+        "--format", choices=("text", "json"), default="text", help="report format (default: text)"
+    )
+    aff.add_argument(
+        "--kinds",
+        default="runtime,optional,dev",
+        metavar="KINDS",
+        help="edges dependents follow (default: runtime,optional,dev; runtime,optional: what a publish needs)",
+    )
+    aff.add_argument(
+        "--include-uncommitted",
+        action="store_true",
+        help="compare the working tree (staged, unstaged, untracked) instead of HEAD",
+    )
+    _output(aff)
+
+    ci = sub.add_parser(
+        "ci",
+        help="CI fan-out: a GitLab child pipeline or a GitHub Actions matrix of the affected packages",
+        description="Generate per-package CI jobs (tests, and with --snapshot builds and uploads).",
+    )
+    ci_sub = ci.add_subparsers(dest="ci_target", metavar="TARGET", required=True)
+    for target, what in (
+        ("gitlab", "write a child pipeline (trigger: include: artifact:)"),
+        ("github", "print the matrix JSON for strategy.matrix (fromJSON)"),
+    ):
+        one = ci_sub.add_parser(target, help=what, description=what)
+        _common(one)
+        _ci_options(one, target)
+        _output(one)
 
     plan = sub.add_parser(
         "plan",
@@ -214,6 +261,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _affected_since(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--affected-since",
+        metavar="REF",
+        help=f"{what} (git diff REF...HEAD, dev edges included)",
+    )
+
+
+def _ci_options(parser: argparse.ArgumentParser, target: str) -> None:
+    parser.add_argument(
+        "--since",
+        metavar="REF",
+        help="only the packages affected since REF get test jobs (default: every package)",
+    )
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="also build every publishable package in parallel and upload them in dependency order",
+    )
+    parser.add_argument(
+        "--snapshot-id",
+        metavar="N",
+        help="the snapshot id of the jobs (default: this pipeline's, see `monorepo plan --help`)",
+    )
+    parser.add_argument(
+        "--test-command",
+        metavar="CMD",
+        help="command of a package's test job; {name} and {path} are replaced "
+        "(default: the nox session test-{name})",
+    )
+    if target == "gitlab":
+        parser.add_argument(
+            "--image", metavar="IMAGE", help="image of the jobs (default: python:3.12-slim)"
+        )
+        parser.add_argument(
+            "--install",
+            metavar="CMD",
+            help='how a job installs monorepo-tools (default: python -m pip install "$MONOREPO_TOOLS_REQUIREMENT")',
+        )
+        parser.add_argument(
+            "--tool-requirement",
+            metavar="REQ",
+            help="MONOREPO_TOOLS_REQUIREMENT of the jobs (default: the variable's value here, else '.')",
+        )
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -271,6 +364,8 @@ def _run_check(args: argparse.Namespace) -> int:
     from .commands.check import check
     from .render.check import render_check
 
+    if args.affected_since:
+        return _run_check_affected(args)
     memo = _output_cache(args, "check", args.format, "+text" if args.output else "")
     hit = memo.get()
     if hit is None:
@@ -290,9 +385,40 @@ def _run_check(args: argparse.Namespace) -> int:
     return code
 
 
+def _run_check_affected(args: argparse.Namespace) -> int:
+    """check --affected-since: no output cache (the answer depends on git, not only the files)."""
+    from .commands.affected import restrict_check, run_affected
+    from .commands.check import check
+    from .render.check import render_check
+
+    workspace = _workspace(args)
+    answer = run_affected(workspace, args.affected_since)
+    result = restrict_check(check(workspace), answer)
+    _emit(render_check(result.summary, args.format), args.output)
+    if args.output:
+        sys.stdout.write(render_check(result.summary, "text"))
+        print(f"report written to {args.output}", file=sys.stderr)
+    print(
+        f"check limited to the {len(answer.packages)} of {answer.total} packages affected since "
+        f"{args.affected_since}",
+        file=sys.stderr,
+    )
+    return 0 if result.ok else 1
+
+
 def _run_graph(args: argparse.Namespace) -> int:
     from .commands.graph import graph_view, render_graph
 
+    if args.affected_since:
+        from .commands.affected import mark_graph, run_affected
+
+        workspace = _workspace(args)
+        view = graph_view(workspace, publishable_only=args.publishable_only)
+        view = mark_graph(view, run_affected(workspace, args.affected_since))
+        _emit(render_graph(view, args.format), args.output)
+        if args.output:
+            print(f"{args.format} graph written to {args.output}", file=sys.stderr)
+        return 0
     publishable = "publishable-only" if args.publishable_only else ""
     memo = _output_cache(args, "graph", args.format, publishable)
     hit = memo.get()
@@ -305,6 +431,39 @@ def _run_graph(args: argparse.Namespace) -> int:
     _emit(text, args.output)
     if args.output:
         print(f"{args.format} graph written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _run_affected(args: argparse.Namespace) -> int:
+    from .affected import parse_kinds
+    from .commands.affected import render_affected, run_affected
+
+    kinds = parse_kinds(args.kinds)
+    answer = run_affected(_workspace(args), args.since, kinds, args.include_uncommitted)
+    _emit(render_affected(answer, args.format), args.output)
+    return 0
+
+
+def _run_ci(args: argparse.Namespace) -> int:
+    import os
+
+    from .commands.ci import CiOptions, ci
+
+    options = CiOptions(
+        target=args.ci_target,
+        since=args.since,
+        snapshot=args.snapshot,
+        snapshot_id=args.snapshot_id,
+        test_command=args.test_command,
+        image=getattr(args, "image", None),
+        install=getattr(args, "install", None),
+        tool_requirement=getattr(args, "tool_requirement", None),
+    )
+    result = ci(_workspace(args), options, os.environ)
+    _warn(result.warnings)
+    _emit(result.text, args.output)
+    if args.output:
+        print(result.summary, file=sys.stderr)
     return 0
 
 
@@ -441,6 +600,8 @@ _COMMANDS = {
     "plan": _run_plan,
     "snapshot": _run_snapshot,
     "consumer-config": _run_consumer_config,
+    "affected": _run_affected,
+    "ci": _run_ci,
 }
 
 

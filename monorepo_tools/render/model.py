@@ -15,6 +15,7 @@ Conventions the renderers rely on:
   (e.g. runtime and dev).
 * ``violating`` marks an edge that breaks a publishing rule (a publishable package depending on a
   non-publishable one, or an edge inside a dependency cycle): renderers draw it red.
+* ``affected`` is the set of package names ``--affected-since REF`` found (None: not asked).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class GraphView:
     edges: tuple[GraphEdge, ...]
     levels: tuple[tuple[str, ...], ...]
     title: str = "monorepo"
+    affected: frozenset[str] | None = None  # graph --affected-since: names to mark
 
     def node(self, name: str) -> GraphNode:
         for node in self.nodes:
