@@ -219,6 +219,28 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="after uploading, install every published package by version in a fresh venv, import it and check the pinned versions (fails the snapshot otherwise)",
     )
+    split = snap.add_argument_group("split runs (CI fan-out) and changed-only snapshots")
+    split.add_argument(
+        "--build-only",
+        action="store_true",
+        help="stage, build and verify; write the dists and a manifest (versions, pins, sha256) to --dists",
+    )
+    split.add_argument(
+        "--upload-only",
+        action="store_true",
+        help="upload the dists of --dists in dependency order (refused unless the manifest matches the plan)",
+    )
+    split.add_argument(
+        "--dists",
+        metavar="DIR",
+        help="the dists folder of --build-only / --upload-only (default for --build-only: .monorepo/dists/<id>)",
+    )
+    split.add_argument(
+        "--affected-since",
+        metavar="REF",
+        help="changed-only snapshot: publish only the packages affected since REF; their pins on "
+        "the others point at the versions the registry has",
+    )
     snap.add_argument(
         "--verify-extra-index-url",
         metavar="URL",
@@ -507,6 +529,11 @@ def _run_snapshot(args: argparse.Namespace) -> int:
         retry=retry,
         verify=args.verify,
         verify_extra_index_url=args.verify_extra_index_url,
+        build_only=args.build_only,
+        upload_only=args.upload_only,
+        dists=args.dists,
+        affected_since=args.affected_since,
+        on_note=lambda note: print(f"monorepo: {note}", file=sys.stderr),
     )
     _warn(plan.snapshot.warnings)
     _remember(config, report.to_json(), plan.snapshot_id)
@@ -515,6 +542,8 @@ def _run_snapshot(args: argparse.Namespace) -> int:
         + (
             ", dry run: nothing uploaded"
             if args.dry_run
+            else f", built into {report.dist_dir} (nothing uploaded)"
+            if args.build_only
             else f" -> {report.registry.index_url if report.registry else ''}"
         )
     )
