@@ -9,7 +9,8 @@ The child holds:
   ``monorepo snapshot --build-only``: staged, built and verified dists plus a manifest, kept as
   artifacts), and ``upload:<pkg>`` whose ``needs:`` are its own build and the uploads of its
   monorepo dependencies (``monorepo snapshot --upload-only``), so a package is uploaded only
-  after its dependencies, and a failed upload stops its dependents;
+  after its dependencies, and a failed upload stops its dependents; then ``verify:snapshot``
+  installs every published package by version in a fresh venv (``--verify``);
 * ``MONOREPO_SNAPSHOT_ID`` fixed to the parent's snapshot id (a child pipeline has its own
   ``CI_PIPELINE_ID``): every package lands at the same ``<base>.dev<id>``.
 
@@ -123,6 +124,30 @@ def render_gitlab(
                 f"monorepo snapshot --upload-only --package {build.name} "
                 f'--snapshot-id "$MONOREPO_SNAPSHOT_ID" --dists {dist}'
             ),
+        ]
+    if jobs.builds:
+        lines += [
+            "",
+            "# The proof: every published package installs by version in a fresh venv (files are",
+            "# already there with the same sha256, so nothing is uploaded twice).",
+            f"{_q('verify:snapshot')}:",
+            '  stage: "upload"',
+            "  needs:",
+        ]
+        for build in jobs.builds:
+            lines += [f"    - job: {_q('build:' + build.name)}", "      artifacts: true"]
+            lines += [f"    - job: {_q('upload:' + build.name)}", "      artifacts: false"]
+        lines += [
+            "  script:",
+            "    - "
+            + _q(
+                'monorepo snapshot --upload-only --verify --snapshot-id "$MONOREPO_SNAPSHOT_ID" '
+                "--dists dists --summary-json snapshot-summary.json"
+            ),
+            "  artifacts:",
+            '    when: "always"',
+            "    paths:",
+            f"      - {_q('snapshot-summary.json')}",
         ]
     if not jobs.tests and not jobs.builds:
         lines += [
