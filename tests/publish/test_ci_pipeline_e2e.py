@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gitrepo import append, commit_all, git, init_repo
 
 from monorepo_tools.publish.verify_install import make_venv
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "snapshot-repo"
 PROVISION = REPO / ".ci" / "provision" / "gitlab-ci-local.sh"
-from gitrepo import append, commit_all, git, init_repo
 
 pytestmark = pytest.mark.slow
 PUBLISHABLE = ("alpha", "beta", "delta", "gamma")  # tool-internal is internal
