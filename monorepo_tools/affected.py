@@ -25,6 +25,7 @@ breadth-first pass over the reverse edges: linear in packages + edges + changed 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 import re
@@ -44,11 +45,14 @@ __all__ = [
     "GLOBAL_FILES",
     "Affected",
     "AffectedPackage",
+    "Changes",
     "Reason",
     "RemovedPackage",
     "affected",
+    "affected_from_changes",
     "changed_files",
     "parse_kinds",
+    "read_changes",
 ]
 
 ALL_KINDS = frozenset(EdgeKind)
@@ -187,13 +191,27 @@ class _Change:
 
 
 @dataclass(frozen=True, slots=True)
-class _Diff:
+class Changes:
+    """What git says changed: the input of :func:`affected_from_changes` (and of cache keys)."""
+
+    since: str
     merge_base: str
     head: str
+    include_uncommitted: bool
     changes: tuple[_Change, ...]
 
+    @property
+    def key(self) -> tuple[str, ...]:
+        """Everything the answer depends on besides the workspace files (for output caches)."""
+        digest = hashlib.blake2b(digest_size=16)
+        for change in self.changes:
+            digest.update(f"{change.status}\0{change.path}\0{change.old_path or ''}\0".encode())
+        flag = "uncommitted" if self.include_uncommitted else "committed"
+        return (self.since, self.merge_base, self.head, flag, digest.hexdigest())
 
-def _diff(root: str, since: str, include_uncommitted: bool) -> _Diff:
+
+def read_changes(root: str, since: str, include_uncommitted: bool = False) -> Changes:
+    """The changes since the merge base of *since* and HEAD (ConfigError naming the fix)."""
     probe = _git(root, "rev-parse", "--is-shallow-repository")
     if probe.returncode != 0:
         raise ConfigError(
@@ -237,7 +255,7 @@ def _diff(root: str, since: str, include_uncommitted: bool) -> _Diff:
         untracked = ""
     changes = _parse_name_status(raw)
     changes += [_Change("?", p) for p in untracked.split("\0") if p]
-    return _Diff(merge_base, head.stdout.strip(), tuple(changes))
+    return Changes(since, merge_base, head.stdout.strip(), include_uncommitted, tuple(changes))
 
 
 def _branch_hint(since: str) -> str:
@@ -261,8 +279,7 @@ def _parse_name_status(raw: str) -> list[_Change]:
 
 def changed_files(root: str, since: str, include_uncommitted: bool = False) -> tuple[str, ...]:
     """Every path under *root* changed since the merge base of *since* and HEAD, sorted."""
-    diff = _diff(root, since, include_uncommitted)
-    return _paths(diff.changes)
+    return _paths(read_changes(root, since, include_uncommitted).changes)
 
 
 def _paths(changes: Iterable[_Change]) -> tuple[str, ...]:
@@ -331,18 +348,14 @@ def affected(
     include_uncommitted: bool = False,
 ) -> Affected:
     """The packages changed since *since* (merge-base semantics) and their dependents."""
-    root = str(workspace.root)
-    diff = _diff(root, since, include_uncommitted)
-    return affected_from_changes(workspace, since, diff, kinds, include_uncommitted)
+    diff = read_changes(str(workspace.root), since, include_uncommitted)
+    return affected_from_changes(workspace, diff, kinds)
 
 
 def affected_from_changes(
-    workspace: Workspace,
-    since: str,
-    diff: _Diff,
-    kinds: frozenset[EdgeKind],
-    include_uncommitted: bool,
+    workspace: Workspace, diff: Changes, kinds: frozenset[EdgeKind] = ALL_KINDS
 ) -> Affected:
+    """The answer for changes already read (see :func:`read_changes`)."""
     root = str(workspace.root)
     folders: dict[str, str | None] = {p.path: p.name for p in workspace.packages.values()}
     for rejected in workspace.rejected:
@@ -412,11 +425,11 @@ def affected_from_changes(
         _add_dependents(workspace, result, kinds)
     ordered = tuple(sorted(result.values(), key=lambda p: (p.depth, p.name)))
     return Affected(
-        since=since,
+        since=diff.since,
         merge_base=diff.merge_base,
         head=diff.head,
         kinds=kinds,
-        include_uncommitted=include_uncommitted,
+        include_uncommitted=diff.include_uncommitted,
         changed_files=files,
         global_files=tuple(global_changed),
         packages=ordered,

@@ -16,6 +16,7 @@ import argparse
 import gc
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__
 from ._io import write_atomic
@@ -24,6 +25,9 @@ from .config import Config, load_config
 from .errors import ConfigError, MonorepoError
 from .render.check import CHECK_FORMATS
 from .workspace import OutputCache, Workspace, load_workspace
+
+if TYPE_CHECKING:
+    from .affected import Changes
 
 __all__ = ["entrypoint", "main"]
 
@@ -413,19 +417,43 @@ def _run_check_affected(args: argparse.Namespace) -> int:
     from .commands.check import check
     from .render.check import render_check
 
-    workspace = _workspace(args)
-    answer = run_affected(workspace, args.affected_since)
-    result = restrict_check(check(workspace), answer)
-    _emit(render_check(result.summary, args.format), args.output)
-    if args.output:
-        sys.stdout.write(render_check(result.summary, "text"))
-        print(f"report written to {args.output}", file=sys.stderr)
-    print(
-        f"check limited to the {len(answer.packages)} of {answer.total} packages affected since "
-        f"{args.affected_since}",
-        file=sys.stderr,
+    memo, changes = _git_memo(
+        args, args.affected_since, "check", args.format, "+text" if args.output else ""
     )
-    return 0 if result.ok else 1
+    hit = memo.get()
+    if hit is None:
+        workspace = memo.workspace()
+        answer = run_affected(workspace, changes)
+        result = restrict_check(check(workspace), answer)
+        texts = [
+            render_check(result.summary, args.format),
+            render_check(result.summary, "text") if args.output else "",
+            f"check limited to the {len(answer.packages)} of {answer.total} packages affected "
+            f"since {args.affected_since}\n",
+        ]
+        code = 0 if result.ok else 1
+        memo.put(code, texts)
+    else:
+        code, texts = hit[0], list(hit[1])
+    _emit(texts[0], args.output)
+    if args.output:
+        sys.stdout.write(texts[1])
+        print(f"report written to {args.output}", file=sys.stderr)
+    sys.stderr.write(texts[2])
+    return code
+
+
+def _git_memo(
+    args: argparse.Namespace, since: str, *command: str, include_uncommitted: bool = False
+) -> tuple[OutputCache, Changes]:
+    """What git says changed since *since*, and the output cache of *command* for exactly that
+    (the commits, the changed paths and the global-files setting are part of its key)."""
+    from .affected import read_changes
+
+    config = load_config(args.root, args.packages)
+    changes = read_changes(str(config.root), since, include_uncommitted)
+    key = (*command, "--since", *changes.key, "global-files", *config.global_files)
+    return OutputCache(config, key, enabled=not args.no_cache), changes
 
 
 def _run_graph(args: argparse.Namespace) -> int:
@@ -434,10 +462,18 @@ def _run_graph(args: argparse.Namespace) -> int:
     if args.affected_since:
         from .commands.affected import mark_graph, run_affected
 
-        workspace = _workspace(args)
-        view = graph_view(workspace, publishable_only=args.publishable_only)
-        view = mark_graph(view, run_affected(workspace, args.affected_since))
-        _emit(render_graph(view, args.format), args.output)
+        memo, changes = _git_memo(
+            args, args.affected_since, "graph", args.format, str(args.publishable_only)
+        )
+        hit = memo.get()
+        if hit is None:
+            workspace = memo.workspace()
+            view = graph_view(workspace, publishable_only=args.publishable_only)
+            text = render_graph(mark_graph(view, run_affected(workspace, changes)), args.format)
+            memo.put(0, [text])
+        else:
+            text = hit[1][0]
+        _emit(text, args.output)
         if args.output:
             print(f"{args.format} graph written to {args.output}", file=sys.stderr)
         return 0
@@ -461,15 +497,30 @@ def _run_affected(args: argparse.Namespace) -> int:
     from .commands.affected import render_affected, run_affected
 
     kinds = parse_kinds(args.kinds)
-    answer = run_affected(_workspace(args), args.since, kinds, args.include_uncommitted)
-    _emit(render_affected(answer, args.format), args.output)
+    memo, changes = _git_memo(
+        args,
+        args.since,
+        "affected",
+        args.format,
+        *sorted(map(str, kinds)),
+        include_uncommitted=args.include_uncommitted,
+    )
+    hit = memo.get()
+    if hit is None:
+        text = render_affected(run_affected(memo.workspace(), changes, kinds), args.format)
+        memo.put(0, [text])
+    else:
+        text = hit[1][0]
+    _emit(text, args.output)
     return 0
 
 
 def _run_ci(args: argparse.Namespace) -> int:
     import os
+    from dataclasses import replace
 
     from .commands.ci import CiOptions, ci
+    from .versions import resolve_snapshot_id
 
     options = CiOptions(
         target=args.ci_target,
@@ -481,11 +532,29 @@ def _run_ci(args: argparse.Namespace) -> int:
         install=getattr(args, "install", None),
         tool_requirement=getattr(args, "tool_requirement", None),
     )
-    result = ci(_workspace(args), options, os.environ)
-    _warn(result.warnings)
-    _emit(result.text, args.output)
+    # The output depends on the environment only through the snapshot id and the requirement.
+    snapshot = resolve_snapshot_id(args.snapshot_id, os.environ) if args.snapshot else None
+    requirement = args.tool_requirement if args.ci_target == "gitlab" else None
+    requirement = requirement or os.environ.get("MONOREPO_TOOLS_REQUIREMENT") or "."
+    if snapshot is not None:  # resolved once: the time-based fallback must not move
+        options = replace(options, snapshot_id=str(snapshot.value))
+    command = ("ci", repr(options), requirement)
+    changes = None
+    if args.since:
+        memo, changes = _git_memo(args, args.since, *command)
+    else:
+        memo = _output_cache(args, *command)
+    hit = memo.get()
+    if hit is None:
+        result = ci(memo.workspace(), options, os.environ, changes)
+        texts = [result.text, result.summary]
+        memo.put(0, texts)
+    else:
+        texts = list(hit[1])
+    _warn(snapshot.warnings if snapshot else ())
+    _emit(texts[0], args.output)
     if args.output:
-        print(result.summary, file=sys.stderr)
+        print(texts[1], file=sys.stderr)
     return 0
 
 

@@ -332,3 +332,27 @@ def test_affected_never_modifies_the_working_tree(
         assert cli(*args[:1], "--root", str(repo), *args[1:]).code in (0, 1)
     verify()
     assert git(repo, "status", "--porcelain") == status
+
+
+def test_output_cache_never_serves_a_stale_answer(cli: Cli, repo: Path) -> None:
+    """The cached output is keyed by the commits, the changed paths and global-files."""
+    append(repo / "tools/ci.sh")
+    commit_all(repo, "tools")
+    first = _affected(cli, repo, "--since", "HEAD~1")
+    assert first["packages"] == [] and _affected(cli, repo, "--since", "HEAD~1") == first
+    root_toml = repo / "pyproject.toml"
+    root_toml.write_text(
+        root_toml.read_text(encoding="utf-8") + 'global-files = ["tools/**"]\n', encoding="utf-8"
+    )
+    assert len(_affected(cli, repo, "--since", "HEAD~1")["packages"]) == 5  # setting changed
+    root_toml.write_text(
+        root_toml.read_text(encoding="utf-8").replace('global-files = ["tools/**"]\n', ""),
+        encoding="utf-8",
+    )
+    append(repo / "packages/delta/x.py")
+    commit_all(repo, "delta")
+    assert set(_reasons(_affected(cli, repo, "--since", "HEAD~1"))) == {"delta"}  # new HEAD
+    assert set(_reasons(_affected(cli, repo, "--since", "HEAD~2"))) == {"delta"}
+    append(repo / "packages/alpha/y.py")  # untracked: only with --include-uncommitted
+    assert len(_affected(cli, repo, "--since", "HEAD~1", "--include-uncommitted")["packages"]) == 5
+    assert set(_reasons(_affected(cli, repo, "--since", "HEAD~1"))) == {"delta"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from ..affected import ALL_KINDS, Affected, affected
+from ..affected import ALL_KINDS, Affected, Changes, affected, affected_from_changes
 from ..render.model import GraphView
 from ..workspace import EdgeKind, Workspace
 from .check import CheckResult
@@ -21,10 +21,13 @@ AFFECTED_FORMATS = ("text", "json")
 
 def run_affected(
     workspace: Workspace,
-    since: str,
+    since: str | Changes,
     kinds: frozenset[EdgeKind] = ALL_KINDS,
     include_uncommitted: bool = False,
 ) -> Affected:
+    """The answer for *since* (a REF, or the changes already read for it)."""
+    if isinstance(since, Changes):
+        return affected_from_changes(workspace, since, kinds)
     return affected(workspace, since, kinds=kinds, include_uncommitted=include_uncommitted)
 
 

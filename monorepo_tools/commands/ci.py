@@ -6,7 +6,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..affected import affected
+from ..affected import Changes, affected, affected_from_changes
 from ..ci import DEFAULT_TEST_COMMAND, BuildJob, CiJobs, TestJob
 from ..workspace import Workspace
 from .plan import plan as make_plan_for
@@ -35,13 +35,23 @@ class CiResult:
 
 
 def ci_jobs(
-    workspace: Workspace, options: CiOptions, env: Mapping[str, str]
+    workspace: Workspace,
+    options: CiOptions,
+    env: Mapping[str, str],
+    changes: Changes | None = None,
 ) -> tuple[CiJobs, tuple[str, ...]]:
-    """The jobs: tests of the affected packages; builds and uploads of the snapshot's plan."""
+    """The jobs: tests of the affected packages; builds and uploads of the snapshot's plan.
+
+    *changes*: what git said for ``options.since``, when the caller read it already.
+    """
     template = options.test_command or DEFAULT_TEST_COMMAND
     tests: list[TestJob] = []
     if options.since:
-        answer = affected(workspace, options.since)
+        answer = (
+            affected_from_changes(workspace, changes)
+            if changes is not None
+            else affected(workspace, options.since)
+        )
         for p in sorted(answer.packages, key=lambda p: p.name):
             tests.append(
                 TestJob(p.name, p.path, _command(template, p.name, p.path), p.reason.describe())
@@ -67,8 +77,13 @@ def _command(template: str, name: str, path: str) -> str:
     return template.replace("{name}", name).replace("{path}", shlex.quote(path))
 
 
-def ci(workspace: Workspace, options: CiOptions, env: Mapping[str, str]) -> CiResult:
-    jobs, warnings = ci_jobs(workspace, options, env)
+def ci(
+    workspace: Workspace,
+    options: CiOptions,
+    env: Mapping[str, str],
+    changes: Changes | None = None,
+) -> CiResult:
+    jobs, warnings = ci_jobs(workspace, options, env, changes)
     summary = f"{len(jobs.tests)} test job(s)" + (
         f", {len(jobs.builds)} build and upload job(s) at snapshot {jobs.snapshot_id}"
         if options.snapshot
