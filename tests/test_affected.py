@@ -356,3 +356,21 @@ def test_output_cache_never_serves_a_stale_answer(cli: Cli, repo: Path) -> None:
     append(repo / "packages/alpha/y.py")  # untracked: only with --include-uncommitted
     assert len(_affected(cli, repo, "--since", "HEAD~1", "--include-uncommitted")["packages"]) == 5
     assert set(_reasons(_affected(cli, repo, "--since", "HEAD~1"))) == {"delta"}
+
+
+def test_monorepo_in_a_subfolder_of_the_git_repository(cli: Cli, tmp_path: Path) -> None:
+    top = tmp_path / "top"
+    root = write_monorepo(top / "python", {"a": pyproject("a"), "b": pyproject("b", deps=["a"])})
+    append(top / "README.md")
+    init_repo(top)
+    append(top / "frontend/app.js")  # outside the monorepo root: not a changed file at all
+    append(root / "packages/a/x.py")
+    commit_all(top, "both")
+    document = _affected(cli, root, "--since", "HEAD~1")
+    assert document["changed_files"] == ["packages/a/x.py"]
+    assert set(_reasons(document)) == {"a", "b"}
+    (root / "packages/b/pyproject.toml").unlink()
+    shutil.rmtree(root / "packages/b")
+    commit_all(top, "remove b")
+    removed = _affected(cli, root, "--since", "HEAD~1")["removed"]
+    assert removed == [{"path": "packages/b", "name": "b", "moved_to": None}]

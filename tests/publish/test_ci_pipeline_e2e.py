@@ -139,51 +139,46 @@ def test_upload_only_refuses_dists_that_do_not_match_the_plan(
     sid = str(next(_ids))
     env = _clean_env(**_registry_env(empty_pypiserver, build_env_dir))
     dists = tmp_path / "dists"
+    one = ("--package", "beta")  # one build is enough to show every refusal
+
+    def upload(snapshot_id: str = sid) -> subprocess.CompletedProcess[str]:
+        return monorepo(
+            repo, "snapshot", "--upload-only", *one, "--snapshot-id", snapshot_id,
+            "--dists", str(dists), env=env,
+        )  # fmt: skip
+
     built = monorepo(
-        repo, "snapshot", "--build-only", "--snapshot-id", sid, "--dists", str(dists), env=env
+        repo, "snapshot", "--build-only", *one, "--snapshot-id", sid, "--dists", str(dists), env=env
     )
     assert built.returncode == 0, built.stderr
 
-    other = monorepo(
-        repo,
-        "snapshot",
-        "--upload-only",
-        "--snapshot-id",
-        str(int(sid) + 1),
-        "--dists",
-        str(dists),
-        env=env,
-    )
+    other = upload(str(int(sid) + 1))
     assert other.returncode == 2
-    assert (
-        f"the dists are of snapshot {sid}" in other.stderr
-        and "nothing was uploaded" in other.stderr
-    )
+    assert f"the dists are of snapshot {sid}" in other.stderr
+    assert "nothing was uploaded" in other.stderr
 
     wheel = next(dists.glob("beta-*.whl"))
-    wheel.write_bytes(wheel.read_bytes() + b"tampered")
-    tampered = monorepo(
-        repo, "snapshot", "--upload-only", "--snapshot-id", sid, "--dists", str(dists), env=env
-    )
+    original = wheel.read_bytes()
+    wheel.write_bytes(original + b"tampered")
+    tampered = upload()
     assert tampered.returncode == 2
-    assert f"{wheel.name}" in tampered.stderr and "changed after it was built" in tampered.stderr
+    assert wheel.name in tampered.stderr and "changed after it was built" in tampered.stderr
+    wheel.write_bytes(original)
 
-    # The plan moved on (a pin changed): the dists were built for another commit.
-    (repo / "packages/beta/pyproject.toml").write_text(
-        (repo / "packages/beta/pyproject.toml")
-        .read_text()
-        .replace('version = "0.2.0"', 'version = "0.3.0"')
-    )
-    moved = monorepo(
-        repo, "snapshot", "--upload-only", "--snapshot-id", sid, "--dists", str(dists), env=env
-    )
+    # The plan moved on (beta's and alpha's versions changed): built for another commit.
+    for folder, before, after in (("beta", "0.2.0", "0.3.0"), ("alpha", "1.0.0", "1.1.0")):
+        path = repo / "packages" / folder / "pyproject.toml"
+        path.write_text(path.read_text().replace(f'version = "{before}"', f'version = "{after}"'))
+    moved = upload()
     assert moved.returncode == 2
     assert f"beta: built as 0.2.0.dev{sid}, the plan says 0.3.0.dev{sid}" in moved.stderr
-    assert "gamma: built with pins" in moved.stderr
+    assert f"built with pins {{'alpha': '1.0.0.dev{sid}'}}" in moved.stderr
     assert empty_pypiserver.files() == {}
 
     missing = monorepo(repo, "snapshot", "--upload-only", "--snapshot-id", sid, env=env)
     assert missing.returncode == 2 and "--upload-only needs --dists DIR" in missing.stderr
+    both = monorepo(repo, "snapshot", "--upload-only", "--build-only", "--dists", "x", env=env)
+    assert both.returncode == 2 and "exclude each other" in both.stderr
 
 
 def test_upload_only_of_one_package_waits_for_its_dependency_on_the_registry(
