@@ -22,7 +22,7 @@ from . import __version__
 from ._io import write_atomic
 from .commands.graph import GRAPH_FORMATS
 from .config import Config, load_config
-from .errors import ConfigError, MonorepoError
+from .errors import ConfigError, MonorepoError, PlanError
 from .render.check import CHECK_FORMATS
 from .workspace import OutputCache, Workspace, load_workspace
 
@@ -546,11 +546,17 @@ def _run_ci(args: argparse.Namespace) -> int:
         memo = _output_cache(args, *command)
     hit = memo.get()
     if hit is None:
-        result = ci(memo.workspace(), options, os.environ, changes)
-        texts = [result.text, result.summary]
-        memo.put(0, texts)
+        try:
+            result = ci(memo.workspace(), options, os.environ, changes)
+        except PlanError as exc:  # --snapshot of a workspace with findings: as exact as check's
+            memo.put(exc.exit_code, [str(exc)])
+            raise
+        code, texts = 0, [result.text, result.summary]
+        memo.put(code, texts)
     else:
-        texts = list(hit[1])
+        code, texts = hit[0], list(hit[1])
+        if code:
+            raise PlanError(texts[0])
     _warn(snapshot.warnings if snapshot else ())
     _emit(texts[0], args.output)
     if args.output:
