@@ -374,3 +374,15 @@ def test_monorepo_in_a_subfolder_of_the_git_repository(cli: Cli, tmp_path: Path)
     commit_all(top, "remove b")
     removed = _affected(cli, root, "--since", "HEAD~1")["removed"]
     assert removed == [{"path": "packages/b", "name": "b", "moved_to": None}]
+
+
+def test_graph_affected_since_marks_dot_and_mermaid(cli: Cli, repo: Path) -> None:
+    append(repo / "packages/delta/src/delta/__init__.py")
+    commit_all(repo, "delta")
+    dot = cli("graph", "--root", str(repo), "--format", "dot", "--affected-since", "HEAD~1").out
+    assert '"delta" [penwidth=3, peripheries=2];' in dot and "peripheries" not in dot.replace(
+        '"delta" [penwidth=3, peripheries=2];', ""
+    )
+    mermaid = cli("graph", "--root", str(repo), "--format", "mermaid", "--affected-since", "HEAD~1")
+    assert mermaid.out.count("stroke-dasharray:6 3") == 1
+    assert "peripheries" not in cli("graph", "--root", str(repo), "--format", "dot").out

@@ -98,6 +98,8 @@ def render_dot(view: GraphView) -> str:
         f'  edge [color="#6b7685", fontname={quote(_FONT)}, fontsize=9, arrowsize=0.7];',
     ]
     lines += [_node_line(node) for node in view.nodes]
+    if view.affected:  # graph --affected-since: a double, heavy border
+        lines += [f"  {quote(n)} [penwidth=3, peripheries=2];" for n in sorted(view.affected)]
     levels = [(level, names) for level, names in enumerate(view.levels) if names]
     if len(levels) > 1:
         lines += [

@@ -95,6 +95,9 @@ def render_mermaid(view: GraphView) -> str:
     for node in view.nodes:
         if node.in_cycle:
             lines.append(f"  style {ids[node.name]} stroke:{VIOLATION_COLOR},stroke-width:3px")
+    for name in sorted(view.affected or ()):  # graph --affected-since
+        if name in ids:
+            lines.append(f"  style {ids[name]} stroke-width:4px,stroke-dasharray:6 3")
     lines += [_link(edge, ids) for edge in view.edges]
     violating = [str(i) for i, edge in enumerate(view.edges) if edge.violating]
     if violating:
