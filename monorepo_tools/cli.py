@@ -27,6 +27,7 @@ from .errors import ConfigError, MonorepoError
 # The rest is imported where it is used: a Ctrl-C while starting up must end as exit 130, and
 # importing the engine (networkx, …) inside main() is what lets main() catch it.
 if TYPE_CHECKING:
+    from .affected import Changes
     from .config import Config
     from .workspace import OutputCache, Workspace
 
@@ -41,6 +42,7 @@ def load_workspace(config: Config, use_cache: bool = True) -> Workspace:
     from .workspace import load_workspace as load
 
     return load(config, use_cache=use_cache)
+
 
 __all__ = ["entrypoint", "main"]
 
@@ -104,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--format", choices=CHECK_FORMATS, default="text", help="report format (default: text)"
     )
+    _affected_since(check, "only the findings of packages affected since REF")
     _output(check)
 
     graph = sub.add_parser(
@@ -137,7 +140,53 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="draw the transitive reduction: leave out edges implied by longer paths",
     )
+    _affected_since(graph, "mark the packages affected since REF")
     _output(graph)
+
+    aff = sub.add_parser(
+        "affected",
+        help="the packages changed since REF (git diff REF...HEAD) and their dependents, with why",
+        description=(
+            "List the packages whose files changed between the merge base of REF and HEAD, and "
+            "every package depending on them (transitively), each with the changed file or the "
+            "dependency it came through. A change to the root pyproject.toml, noxfile.py or a "
+            "[tool.monorepo] global-files glob affects every package."
+        ),
+    )
+    _common(aff)
+    aff.add_argument(
+        "--since", required=True, metavar="REF", help="branch, tag or SHA to compare with"
+    )
+    aff.add_argument(
+        "--format", choices=("text", "json"), default="text", help="report format (default: text)"
+    )
+    aff.add_argument(
+        "--kinds",
+        default="runtime,optional,dev",
+        metavar="KINDS",
+        help="edges dependents follow (default: runtime,optional,dev; runtime,optional: what a publish needs)",
+    )
+    aff.add_argument(
+        "--include-uncommitted",
+        action="store_true",
+        help="compare the working tree (staged, unstaged, untracked) instead of HEAD",
+    )
+    _output(aff)
+
+    ci = sub.add_parser(
+        "ci",
+        help="CI fan-out: a GitLab child pipeline or a GitHub Actions matrix of the affected packages",
+        description="Generate per-package CI jobs (tests, and with --snapshot builds and uploads).",
+    )
+    ci_sub = ci.add_subparsers(dest="ci_target", metavar="TARGET", required=True)
+    for target, what in (
+        ("gitlab", "write a child pipeline (trigger: include: artifact:)"),
+        ("github", "print the matrix JSON for strategy.matrix (fromJSON)"),
+    ):
+        one = ci_sub.add_parser(target, help=what, description=what)
+        _common(one)
+        _ci_options(one, target)
+        _output(one)
 
     plan = sub.add_parser(
         "plan",
@@ -216,6 +265,28 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="after uploading, install every published package by version in a fresh venv, import it and check the pinned versions (fails the snapshot otherwise)",
     )
+    split = snap.add_argument_group("split runs (CI fan-out) and changed-only snapshots")
+    split.add_argument(
+        "--build-only",
+        action="store_true",
+        help="stage, build and verify; write the dists and a manifest (versions, pins, sha256) to --dists",
+    )
+    split.add_argument(
+        "--upload-only",
+        action="store_true",
+        help="upload the dists of --dists in dependency order (refused unless the manifest matches the plan)",
+    )
+    split.add_argument(
+        "--dists",
+        metavar="DIR",
+        help="the dists folder of --build-only / --upload-only (default for --build-only: .monorepo/dists/<id>)",
+    )
+    split.add_argument(
+        "--affected-since",
+        metavar="REF",
+        help="changed-only snapshot: publish only the packages affected since REF; their pins on "
+        "the others point at the versions the registry has",
+    )
     snap.add_argument(
         "--verify-extra-index-url",
         metavar="URL",
@@ -256,6 +327,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _output(consumer)
     return parser
+
+
+def _affected_since(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--affected-since",
+        metavar="REF",
+        help=f"{what} (git diff REF...HEAD, dev edges included)",
+    )
+
+
+def _ci_options(parser: argparse.ArgumentParser, target: str) -> None:
+    parser.add_argument(
+        "--since",
+        metavar="REF",
+        help="only the packages affected since REF get test jobs (default: every package)",
+    )
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="also build every publishable package in parallel and upload them in dependency order",
+    )
+    parser.add_argument(
+        "--snapshot-id",
+        metavar="N",
+        help="the snapshot id of the jobs (default: this pipeline's, see `monorepo plan --help`)",
+    )
+    parser.add_argument(
+        "--test-command",
+        metavar="CMD",
+        help="command of a package's test job; {name} and {path} are replaced "
+        "(default: the nox session test-{name})",
+    )
+    if target == "gitlab":
+        parser.add_argument(
+            "--image", metavar="IMAGE", help="image of the jobs (default: python:3.12-slim)"
+        )
+        parser.add_argument(
+            "--install",
+            metavar="CMD",
+            help='how a job installs monorepo-tools (default: python -m pip install "$MONOREPO_TOOLS_REQUIREMENT")',
+        )
+        parser.add_argument(
+            "--tool-requirement",
+            metavar="REQ",
+            help="MONOREPO_TOOLS_REQUIREMENT of the jobs (default: the variable's value here, else '.')",
+        )
 
 
 def _positive_int(text: str) -> int:
@@ -367,6 +484,11 @@ def _output_cache(args: argparse.Namespace, *command: str) -> OutputCache:
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    from .commands.check import check
+    from .render.check import render_check
+
+    if args.affected_since:
+        return _run_check_affected(args)
     memo = _output_cache(args, "check", args.format, "+text" if args.output else "")
     hit = memo.get()
     if hit is None:
@@ -389,6 +511,52 @@ def _run_check(args: argparse.Namespace) -> int:
     return code
 
 
+def _run_check_affected(args: argparse.Namespace) -> int:
+    """check --affected-since: no output cache (the answer depends on git, not only the files)."""
+    from .commands.affected import restrict_check, run_affected
+    from .commands.check import check
+    from .render.check import render_check
+
+    memo, changes = _git_memo(
+        args, args.affected_since, "check", args.format, "+text" if args.output else ""
+    )
+    hit = memo.get()
+    if hit is None:
+        workspace = memo.workspace()
+        answer = run_affected(workspace, changes)
+        result = restrict_check(check(workspace), answer)
+        texts = [
+            render_check(result.summary, args.format),
+            render_check(result.summary, "text") if args.output else "",
+            f"check limited to the {len(answer.packages)} of {answer.total} packages affected "
+            f"since {args.affected_since}\n",
+        ]
+        code = 0 if result.ok else 1
+        memo.put(code, texts)
+    else:
+        code, texts = hit[0], list(hit[1])
+    _emit(texts[0], args.output)
+    if args.output:
+        sys.stdout.write(texts[1])
+        print(f"report written to {args.output}", file=sys.stderr)
+    sys.stderr.write(texts[2])
+    return code
+
+
+def _git_memo(
+    args: argparse.Namespace, since: str, *command: str, include_uncommitted: bool = False
+) -> tuple[OutputCache, Changes]:
+    """What git says changed since *since*, and the output cache of *command* for exactly that
+    (the commits, the changed paths and the global-files setting are part of its key)."""
+    from .affected import read_changes
+    from .workspace import OutputCache
+
+    config = load_config(args.root, args.packages)
+    changes = read_changes(str(config.root), since, include_uncommitted)
+    key = (*command, "--since", *changes.key, "global-files", *config.global_files)
+    return OutputCache(config, key, enabled=not args.no_cache), changes
+
+
 def _run_graph(args: argparse.Namespace) -> int:
     from .commands.graph import FINDING_FORMATS, graph_view, render_graph
 
@@ -398,16 +566,27 @@ def _run_graph(args: argparse.Namespace) -> int:
     depth = 1 if args.depth is None else args.depth
     shape = [f"focus={args.focus}", f"depth={depth}"] if args.focus is not None else []
     shape += ["reduce"] if args.reduce else []
-    memo = _output_cache(args, "graph", args.format, publishable, *shape)
+    changes = None
+    if args.affected_since:  # the answer depends on git too: its changes are part of the key
+        memo, changes = _git_memo(args, args.affected_since, "graph", args.format, publishable, *shape)
+    else:
+        memo = _output_cache(args, "graph", args.format, publishable, *shape)
     hit = memo.get()
     if hit is None:
+        workspace = memo.workspace()
+        affected = None
+        if changes is not None:
+            from .commands.affected import run_affected
+
+            affected = run_affected(workspace, changes).names
         view = graph_view(
-            memo.workspace(),
+            workspace,
             publishable_only=args.publishable_only,
             focus=args.focus,
             depth=depth,
             reduce=args.reduce,
             findings=args.format in FINDING_FORMATS,
+            affected=affected,
         )
         text = render_graph(view, args.format)
         memo.put(0, [text])
@@ -416,6 +595,79 @@ def _run_graph(args: argparse.Namespace) -> int:
     _emit(text, args.output)
     if args.output:
         print(f"{args.format} graph written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _run_affected(args: argparse.Namespace) -> int:
+    from .affected import parse_kinds
+    from .commands.affected import render_affected, run_affected
+
+    kinds = parse_kinds(args.kinds)
+    memo, changes = _git_memo(
+        args,
+        args.since,
+        "affected",
+        args.format,
+        *sorted(map(str, kinds)),
+        include_uncommitted=args.include_uncommitted,
+    )
+    hit = memo.get()
+    if hit is None:
+        text = render_affected(run_affected(memo.workspace(), changes, kinds), args.format)
+        memo.put(0, [text])
+    else:
+        text = hit[1][0]
+    _emit(text, args.output)
+    return 0
+
+
+def _run_ci(args: argparse.Namespace) -> int:
+    import os
+    from dataclasses import replace
+
+    from .commands.ci import CiOptions, ci
+    from .errors import PlanError
+    from .versions import resolve_snapshot_id
+
+    options = CiOptions(
+        target=args.ci_target,
+        since=args.since,
+        snapshot=args.snapshot,
+        snapshot_id=args.snapshot_id,
+        test_command=args.test_command,
+        image=getattr(args, "image", None),
+        install=getattr(args, "install", None),
+        tool_requirement=getattr(args, "tool_requirement", None),
+    )
+    # The output depends on the environment only through the snapshot id and the requirement.
+    snapshot = resolve_snapshot_id(args.snapshot_id, os.environ) if args.snapshot else None
+    requirement = args.tool_requirement if args.ci_target == "gitlab" else None
+    requirement = requirement or os.environ.get("MONOREPO_TOOLS_REQUIREMENT") or "."
+    if snapshot is not None:  # resolved once: the time-based fallback must not move
+        options = replace(options, snapshot_id=str(snapshot.value))
+    command = ("ci", repr(options), requirement)
+    changes = None
+    if args.since:
+        memo, changes = _git_memo(args, args.since, *command)
+    else:
+        memo = _output_cache(args, *command)
+    hit = memo.get()
+    if hit is None:
+        try:
+            result = ci(memo.workspace(), options, os.environ, changes)
+        except PlanError as exc:  # --snapshot of a workspace with findings: as exact as check's
+            memo.put(exc.exit_code, [str(exc)])
+            raise
+        code, texts = 0, [result.text, result.summary]
+        memo.put(code, texts)
+    else:
+        code, texts = hit[0], list(hit[1])
+        if code:
+            raise PlanError(texts[0])
+    _warn(snapshot.warnings if snapshot else ())
+    _emit(texts[0], args.output)
+    if args.output:
+        print(texts[1], file=sys.stderr)
     return 0
 
 
@@ -459,6 +711,11 @@ def _run_snapshot(args: argparse.Namespace) -> int:
         retry=retry,
         verify=args.verify,
         verify_extra_index_url=args.verify_extra_index_url,
+        build_only=args.build_only,
+        upload_only=args.upload_only,
+        dists=args.dists,
+        affected_since=args.affected_since,
+        on_note=lambda note: print(f"monorepo: {note}", file=sys.stderr),
     )
     _warn(plan.snapshot.warnings)
     _remember(config, report.to_json(), plan.snapshot_id, last=report.ok and not args.dry_run)
@@ -467,6 +724,8 @@ def _run_snapshot(args: argparse.Namespace) -> int:
         + (
             ", dry run: nothing uploaded"
             if args.dry_run
+            else f", built into {report.dist_dir} (nothing uploaded)"
+            if args.build_only
             else f" -> {report.registry.index_url if report.registry else ''}"
         )
     )
@@ -564,6 +823,8 @@ _COMMANDS = {
     "plan": _run_plan,
     "snapshot": _run_snapshot,
     "consumer-config": _run_consumer_config,
+    "affected": _run_affected,
+    "ci": _run_ci,
 }
 
 

@@ -4,6 +4,9 @@ Keys of the root table (all optional)::
 
     [tool.monorepo]
     packages = ["packages/*"]     # globs, relative to the root, of folders holding a pyproject.toml
+    global-files = ["tools/**"]   # files that concern every package: a change affects them all
+                                  # (`monorepo affected`; the root pyproject.toml and noxfile.py
+                                  # always do). `*` stays inside one folder, `**` spans folders.
 
 ``--packages GLOB`` (repeatable) replaces ``packages`` for one run, so a command can be pointed at
 any repository without editing it. Unknown keys are refused with a suggestion: a typo must not
@@ -25,7 +28,7 @@ DEFAULT_PACKAGE_GLOBS = ("packages/*",)
 # One ignored folder under the root for caches, staging and the embedded index. It ignores
 # itself (a .gitignore holding "*"), so deleting it at any time is safe.
 STATE_DIR = ".monorepo"
-_ROOT_KEYS = ("packages", "status", "base-version")  # the last two: the root is itself a package
+_ROOT_KEYS = ("packages", "global-files", "status", "base-version")  # the last two: the root is itself a package
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,7 @@ class Config:
     root: Path  # absolute, resolved
     package_globs: tuple[str, ...]
     globs_from: str  # where the globs came from, for error messages
+    global_files: tuple[str, ...] = ()  # [tool.monorepo].global-files globs, relative to the root
 
     @property
     def state_dir(self) -> Path:
@@ -49,8 +53,9 @@ def load_config(root: str | Path = ".", package_globs: Sequence[str] = ()) -> Co
         )
     root_path = root_path.resolve()
     table = _root_table(root_path / "pyproject.toml")
+    global_files = _global_files(table)
     if package_globs:
-        return Config(root_path, tuple(package_globs), "--packages")
+        return Config(root_path, tuple(package_globs), "--packages", global_files)
     globs = table.get("packages", list(DEFAULT_PACKAGE_GLOBS))
     if not isinstance(globs, list) or not globs or not all(isinstance(g, str) for g in globs):
         raise ConfigError(
@@ -58,7 +63,17 @@ def load_config(root: str | Path = ".", package_globs: Sequence[str] = ()) -> Co
             f'got {globs!r}; fix: packages = ["packages/*"]'
         )
     source = "pyproject.toml [tool.monorepo].packages" if "packages" in table else "the default"
-    return Config(root_path, tuple(globs), source)
+    return Config(root_path, tuple(globs), source, global_files)
+
+
+def _global_files(table: dict[str, object]) -> tuple[str, ...]:
+    globs = table.get("global-files", [])
+    if not isinstance(globs, list) or not all(isinstance(g, str) and g.strip() for g in globs):
+        raise ConfigError(
+            "pyproject.toml: [tool.monorepo].global-files must be a list of glob strings relative "
+            f'to the root, got {globs!r}; fix: global-files = ["tools/**", "requirements/*.txt"]'
+        )
+    return tuple(g.strip().lstrip("/") for g in globs)
 
 
 def _root_table(path: Path) -> dict[str, object]:

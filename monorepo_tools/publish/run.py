@@ -465,3 +465,145 @@ def write_summary_json(report: SnapshotReport, path: str) -> None:
 
 def stderr_is_terminal() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+# --------------------------------------------------------------------------- split runs (CI fan-out)
+# ``snapshot --build-only`` and ``snapshot --upload-only``: one build job per package, then upload
+# jobs in dependency order (monorepo_tools.ci). Kept apart from run_snapshot, which they reuse.
+
+
+def build_only(
+    config: Config, plan: Plan, options: SnapshotOptions, progress: Progress, dists: Path
+) -> SnapshotReport:
+    """Stage, build and verify every package of *plan* (nothing uploaded); copy the verified
+    dists into *dists* with a manifest of versions, pins and sha256 (see publish.manifest)."""
+    from .._io import copy_atomic
+    from .local_index import sha256_file
+    from .manifest import ManifestEntry, write_manifest
+
+    dry = replace(options, registry=None, dry_run=True, verify=False)
+    report = run_snapshot(config, plan, dry, progress)
+    entries: list[ManifestEntry] = []
+    for outcome in report.packages:
+        if not outcome.outcome.ok:
+            continue
+        planned = plan.package(outcome.name)
+        files: list[tuple[str, str]] = []
+        for name in outcome.files:
+            copy_atomic(report.dist_dir / name, dists / name)
+            files.append((name, sha256_file(dists / name)))
+        entries.append(
+            ManifestEntry(
+                planned.name, planned.version, tuple(sorted(planned.pins)), tuple(files), dists
+            )
+        )
+    dists.mkdir(parents=True, exist_ok=True)
+    write_manifest(dists, plan.snapshot_id, entries)
+    return replace(report, dist_dir=dists)
+
+
+def upload_only(
+    config: Config,
+    plan: Plan,
+    options: SnapshotOptions,
+    progress: Progress,
+    dists: Path,
+    known: Mapping[str, frozenset[str]] | None = None,
+) -> SnapshotReport:
+    """Upload the dists of *dists* (refused unless their manifest matches *plan*) in publish
+    order, with run_snapshot's rules: files already there with the same sha256 are skipped, a
+    different file is a conflict, a package whose dependency failed is blocked. A dependency
+    that is not part of *plan* (``--package``) must already be on the registry at its pinned
+    version, else the package is blocked (*known*: name -> versions there, looked up when not
+    given)."""
+    from .manifest import match_plan, read_manifests
+
+    registry = options.registry
+    if registry is None:
+        raise ValueError("upload_only needs a registry")
+    files = match_plan(read_manifests(dists), plan, dists)
+    in_plan = {p.name for p in plan.packages}
+    outcomes: dict[str, PackageOutcome] = {}
+    auth_failure: str | None = None
+    progress.phase("upload", len(plan.packages))
+    for planned in plan.packages:
+        name = planned.name
+        package_files = files[name]
+        names = tuple(f.name for f in package_files)
+        blocker = next(
+            (d for d in planned.internal if d in outcomes and not outcomes[d].outcome.ok), None
+        )
+        missing = None
+        if blocker is None:
+            missing = next(
+                (
+                    problem
+                    for dep, version in planned.pins
+                    if dep not in in_plan
+                    and (problem := _dependency_missing(registry, dep, version, options, known))
+                ),
+                None,
+            )
+        if blocker is not None:
+            reason = f"not uploaded: it depends on {blocker}, which {outcomes[blocker].outcome}"
+            outcomes[name] = PackageOutcome(
+                name, planned.version, Outcome.BLOCKED, names, reason, blocker
+            )
+        elif missing is not None:
+            dep, reason = missing
+            outcomes[name] = PackageOutcome(
+                name, planned.version, Outcome.BLOCKED, names, reason, dep
+            )
+        elif auth_failure is not None:
+            reason = f"not uploaded: the registry refused the credentials for {auth_failure} (see its message)"
+            outcomes[name] = PackageOutcome(name, planned.version, Outcome.FAILED, names, reason)
+        else:
+            progress.event(name, "uploading")
+            results_up = publish_files(registry, name, package_files, options.retry)
+            outcomes[name] = _upload_outcome(planned, names, results_up)
+            if any(r.status is FileStatus.AUTH_FAILED for r in results_up):
+                auth_failure = name
+        progress.event(name, str(outcomes[name].outcome), outcomes[name].reason)
+    if options.verify:
+        _verify(plan, options, outcomes, progress)
+    progress.close()
+    cleaned = tuple(
+        replace(
+            o,
+            reason=redact(o.reason, registry.secrets),
+            verification=redact(o.verification, registry.secrets),
+        )
+        for o in (outcomes[p.name] for p in plan.packages)
+    )
+    return SnapshotReport(plan, registry, cleaned, dists)
+
+
+def _dependency_missing(
+    registry: Registry,
+    project: str,
+    version: str,
+    options: SnapshotOptions,
+    known: Mapping[str, frozenset[str]] | None,
+) -> tuple[str, str] | None:
+    """None when *project*==*version* is on the registry; else (project, why not uploaded)."""
+    from .changed_only import published_versions
+    from .registry import RegistryError
+
+    if known is not None and project in known:
+        versions = known[project]
+    else:
+        try:
+            versions = published_versions(registry, project, options.retry)
+        except RegistryError as exc:
+            return (
+                project,
+                f"not uploaded: cannot tell whether {project}=={version} is published: {exc}",
+            )
+    from packaging.version import Version
+
+    if str(Version(version)) in versions:
+        return None
+    return project, (
+        f"not uploaded: its dependency {project}=={version} is not on the registry; "
+        f"upload {project} first (the upload:{project} job)"
+    )

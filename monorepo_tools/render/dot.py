@@ -108,6 +108,8 @@ def render_dot(view: GraphView) -> str:
     lines += [_node_line(node) for node in view.nodes]
     if view.focus is not None:  # `graph --focus NAME`: the package the picture is about
         lines.append(f"  {quote(view.focus[0])} [penwidth=4, color={quote(_FOCUS_COLOR)}];")
+    if view.affected:  # graph --affected-since: a double, heavy border
+        lines += [f"  {quote(n)} [penwidth=3, peripheries=2];" for n in sorted(view.affected)]
     levels = [(level, names) for level, names in enumerate(view.levels) if names]
     if len(levels) > 1:
         lines += [

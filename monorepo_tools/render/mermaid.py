@@ -97,6 +97,9 @@ def render_mermaid(view: GraphView) -> str:
             lines.append(f"  style {ids[node.name]} stroke:{VIOLATION_COLOR},stroke-width:3px")
     if view.focus is not None and view.focus[0] in ids:  # `graph --focus NAME`
         lines.append(f"  style {ids[view.focus[0]]} stroke:#111111,stroke-width:4px")
+    for name in sorted(view.affected or ()):  # graph --affected-since
+        if name in ids:
+            lines.append(f"  style {ids[name]} stroke-width:4px,stroke-dasharray:6 3")
     lines += [_link(edge, ids) for edge in view.edges]
     violating = [str(i) for i, edge in enumerate(view.edges) if edge.violating]
     if violating:
