@@ -568,7 +568,9 @@ def _run_graph(args: argparse.Namespace) -> int:
     shape += ["reduce"] if args.reduce else []
     changes = None
     if args.affected_since:  # the answer depends on git too: its changes are part of the key
-        memo, changes = _git_memo(args, args.affected_since, "graph", args.format, publishable, *shape)
+        memo, changes = _git_memo(
+            args, args.affected_since, "graph", args.format, publishable, *shape
+        )
     else:
         memo = _output_cache(args, "graph", args.format, publishable, *shape)
     hit = memo.get()
@@ -790,9 +792,7 @@ def _run_consumer_config(args: argparse.Namespace) -> int:
                 f"{path}: the summary names no registry (a --dry-run?); pass --index-url URL"
             )
         if not pins:
-            raise ConfigError(
-                f"{path}: no package of snapshot {summary.snapshot_id} was published"
-            )
+            raise ConfigError(f"{path}: no package of snapshot {summary.snapshot_id} was published")
     _emit(render_consumer_config(index, pins, args.format, publishable), args.output)
     return 0
 

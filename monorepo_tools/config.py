@@ -28,7 +28,12 @@ DEFAULT_PACKAGE_GLOBS = ("packages/*",)
 # One ignored folder under the root for caches, staging and the embedded index. It ignores
 # itself (a .gitignore holding "*"), so deleting it at any time is safe.
 STATE_DIR = ".monorepo"
-_ROOT_KEYS = ("packages", "global-files", "status", "base-version")  # the last two: the root is itself a package
+_ROOT_KEYS = (
+    "packages",
+    "global-files",
+    "status",
+    "base-version",
+)  # the last two: the root is itself a package
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,6 @@ import json
 from dataclasses import replace
 
 from ..affected import ALL_KINDS, Affected, Changes, affected, affected_from_changes
-from ..render.model import GraphView
 from ..workspace import EdgeKind, Workspace
 from .check import CheckResult
 

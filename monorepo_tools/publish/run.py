@@ -238,9 +238,10 @@ def run_snapshot(
     """Stage, build, verify and upload every package of *plan* (see the module docstring)."""
     state = _state_folder(config.state_dir, "state folder")
     with snapshot_lock(state, plan.snapshot_id):
-        run_folder = _state_folder(
-            state / "staging" / str(plan.snapshot_id), "staging folder"
-        ) / f"run-{os.getpid()}-{_secrets.token_hex(4)}"
+        run_folder = (
+            _state_folder(state / "staging" / str(plan.snapshot_id), "staging folder")
+            / f"run-{os.getpid()}-{_secrets.token_hex(4)}"
+        )
         try:
             return _run_locked(config, plan, options, progress, run_folder)
         finally:
