@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from .errors import ConfigError
+
 __all__ = [
     "OutputRefused",
     "check_output_path",
@@ -79,7 +81,7 @@ def ensure_state_dir(state: Path) -> Path:
     return state
 
 
-class OutputRefused(ValueError):
+class OutputRefused(ConfigError):
     """``--output FILE`` would replace a source file, or its folder does not exist."""
 
 

@@ -484,9 +484,6 @@ def _output_cache(args: argparse.Namespace, *command: str) -> OutputCache:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from .commands.check import check
-    from .render.check import render_check
-
     if args.affected_since:
         return _run_check_affected(args)
     memo = _output_cache(args, "check", args.format, "+text" if args.output else "")
@@ -512,7 +509,7 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_check_affected(args: argparse.Namespace) -> int:
-    """check --affected-since: no output cache (the answer depends on git, not only the files)."""
+    """check --affected-since: the output cache is keyed by what git says changed, too."""
     from .commands.affected import restrict_check, run_affected
     from .commands.check import check
     from .render.check import render_check

@@ -6,10 +6,14 @@ all at once; exceptions are for the cases where a command cannot run at all::
 
     MonorepoError                 base; carries the message a user sees (exit code 2 unless said)
     ├── ConfigError               the root configuration or the command line is unusable (exit 2):
-    │                             --root missing, globs matching nothing, a bad root pyproject
+    │   │                         --root missing, globs matching nothing, a bad root pyproject
+    │   ├── OutputRefused         _io: --output would replace a source file, or has no folder
+    │   ├── TomlError             workspace.readers.toml: a document is not TOML (line, column)
+    │   └── FocusError            render.select: graph --focus names no package, bad --depth
     ├── PlanError                 the workspace has findings that block publishing (exit 1)
     └── PublishError              a side effect failed: build, upload, staging (exit 1)
         ├── BuildEnvError         publish.build: a build environment could not be created
+        ├── UntrackedPackageError publish.stage: a publishable package git does not track
         ├── RegistryError         publish.registry: looking up the index failed (after retries)
         └── IndexConflict         publish.local_index: a file of that name is already in the
                                   local index with other bytes (never overwritten)

@@ -129,7 +129,7 @@ def test_source_date_epoch_default_is_written_once() -> None:
         for path in PACKAGE.rglob("*.py")
         if DEFAULT_SOURCE_DATE_EPOCH in path.read_text(encoding="utf-8")
     ]
-    assert sites == ["monorepo_tools/publish/build.py"]
+    assert sites == ["monorepo_tools/publish/build/model.py"]
 
 
 def test_snapshot_outside_git_uses_the_default_epoch(tmp_path: Path) -> None:

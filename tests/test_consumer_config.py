@@ -100,7 +100,7 @@ def test_an_index_url_with_shell_characters_is_quoted() -> None:
     [
         ("x; rm -rf ~", "1.0", "not a distribution name"),
         ("core", "1.0 $(id)", "not a PEP 440 version"),
-        ("core", None, "'version' is missing"),
+        ("core", None, "has no version"),
         (7, "1.0", "not a distribution name"),
     ],
 )

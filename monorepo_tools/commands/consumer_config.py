@@ -81,6 +81,12 @@ class Summary:
 
 
 def _check_pin(name: object, version: object, where: str) -> tuple[str, str]:
+    for field, value in (("name", name), ("version", version)):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ConfigError(
+                f"{where} has no {field} (a non-empty string); regenerate the summary with "
+                "monorepo snapshot --summary-json"
+            )
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigError(
             f"{where}: 'name' {name!r} is not a distribution name (PEP 508: letters, digits, "
@@ -109,16 +115,19 @@ def load_summary(path: Path) -> Summary:
         raise ConfigError(f"--summary-json {str(path)!r}: no such file") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{path}: not a snapshot summary ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("packages", []), list):
+    fix = "fix: pass a file written by `monorepo snapshot --summary-json`"
+    if not isinstance(data, dict):
         raise ConfigError(
-            f"{path}: not a snapshot summary (expected an object with a 'packages' list, as "
-            "monorepo snapshot --summary-json writes)"
+            f"{path}: not a snapshot summary (a JSON {type(data).__name__}, not an object); {fix}"
         )
+    packages = data.get("packages", [])
+    if not isinstance(packages, list):
+        raise ConfigError(f'{path}: "packages" is not a list; {fix}')
     pins: list[tuple[str, str]] = []
-    for number, entry in enumerate(data.get("packages", [])):
+    for number, entry in enumerate(packages):
         where = f"{path}: packages[{number}]"
         if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected an object with name, version and outcome")
+            raise ConfigError(f"{where} is not an object (name, version and outcome); {fix}")
         if entry.get("outcome") in ("published", "already published"):
             pins.append(_check_pin(entry.get("name"), entry.get("version"), where))
     registry = data.get("registry")

@@ -134,5 +134,6 @@ def _repinned(
         rewrites=tuple(
             (raw, swap.get(published, published)) for raw, published in planned.rewrites
         ),
+        sources=tuple((field, raw, swap.get(pub, pub)) for field, raw, pub in planned.sources),
         pins=tuple((dep, reused.get(dep, version)) for dep, version in planned.pins),
     )

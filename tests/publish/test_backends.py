@@ -149,7 +149,7 @@ def test_every_backend_builds_the_snapshot_with_its_pins(
         planned.build_requires,
         planned.build_backend,
         backend_path,
-        planned.build_environment,
+        dict(planned.build_environment),
     )
     result = build_all([request], tmp_path / "dist", jobs=1, cache_dir=build_cache)[name]
     assert result.ok, result.error

@@ -15,6 +15,8 @@ import re
 import tomllib
 from typing import Any
 
+from ...errors import ConfigError
+
 __all__ = ["MAX_DEPTH", "TomlError", "fast_loads", "loads"]
 
 MAX_DEPTH = 100
@@ -29,7 +31,7 @@ _POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 _OPENERS = re.compile(r"[\[{]")
 
 
-class TomlError(ValueError):
+class TomlError(ConfigError):
     """Why a document is not TOML, with a 1-based line and column when known."""
 
     def __init__(self, reason: str, line: int | None = None, column: int | None = None) -> None:
