@@ -247,3 +247,54 @@ def test_a_secret_not_named_by_exec_env_never_reaches_the_agent(published: dict[
     assert published["credentials"][
         "GITLAB_PYPI_PASSWORD"
     ] not in result.stdout + result.stderr + json.dumps(report)
+
+
+# --------------------------------------------------------------------------- docker backend
+
+PODMAN = REPO / ".ci" / "provision" / "podman.sh"
+IMAGE = "localhost/usertest-python:bookworm"
+
+
+@pytest.fixture(scope="module")
+def docker_host() -> str:
+    """A Docker-API engine: podman's service, provisioned by .ci/provision/podman.sh (the image is
+    cached in podman's storage). Skipped with the reason only where podman cannot be installed;
+    under CI=true that fails instead."""
+    done = subprocess.run(["bash", str(PODMAN)], capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        reason = (
+            f"no container engine: .ci/provision/podman.sh failed: {done.stderr.strip()[-500:]}"
+        )
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    line = done.stdout.strip().splitlines()[-1]
+    assert line.startswith("DOCKER_HOST=unix://"), done.stdout
+    return line.split("=", 1)[1]
+
+
+def test_docker_backend_runs_the_published_set_in_a_real_container(
+    published: dict[str, Any], docker_host: str, tmp_path: Path
+) -> None:
+    version = published["versions"]["usertest"]
+    probe = (
+        'python -c "import sys, usertest, runner_core; '
+        # podman's marker, and Debian's interpreter of the image (not this machine's python)
+        "import os; inside = os.path.exists('/run/.containerenv') and sys.base_prefix == '/usr'; "
+        "sys.exit(0 if inside and sys.prefix.endswith('.venv') else 3)\""
+    )
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "DOCKER_HOST": docker_host}
+    result, report = usertest(
+        published,
+        f"pip:usertest=={version}",
+        "--agent", "command", "--command", probe, "--agent-followup-attempts", "0",
+        "--exec-backend", "docker", "--docker-image", IMAGE,
+        "--exec-env", "GITLAB_PYPI_USERNAME", "--exec-env", "GITLAB_PYPI_PASSWORD",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert report["passed"] is True
+    assert report["summary"]["resolved"]["usertest"] == version
+    assert published["credentials"][
+        "GITLAB_PYPI_PASSWORD"
+    ] not in result.stdout + result.stderr + json.dumps(report)
