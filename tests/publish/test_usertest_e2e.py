@@ -298,3 +298,39 @@ def test_docker_backend_runs_the_published_set_in_a_real_container(
     assert published["credentials"][
         "GITLAB_PYPI_PASSWORD"
     ] not in result.stdout + result.stderr + json.dumps(report)
+
+
+def test_the_codex_agent_mounts_a_binary_that_runs_in_an_image_without_node(
+    published: dict[str, Any], docker_host: str, tmp_path: Path
+) -> None:
+    # npm's `codex` is codex.js (exit 127 in an image without node); usertest mounts the native
+    # binary behind it. The real CLI comes from .ci/provision/codex.sh.
+    provision = subprocess.run(
+        ["bash", str(REPO / ".ci" / "provision" / "codex.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if provision.returncode != 0:
+        reason = f"the Codex CLI could not be installed: {provision.stderr.strip()[-300:]}"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    script = (
+        "import sys; from pathlib import Path; from runner_core import DockerExecutor;"
+        "from agent_adapters import find_codex; from usertest.run import CONTAINER_CODEX;"
+        "ws = Path(sys.argv[1]); ws.mkdir();"
+        f"ex = DockerExecutor(workspace=ws, image={IMAGE!r}, mounts=[(find_codex(), CONTAINER_CODEX, True)]);"
+        "ex.start();"
+        "r = ex.run([CONTAINER_CODEX, '--version'], cwd=ws, env={'PATH': '/usr/bin:/bin', 'HOME': str(ws)}, timeout=60);"
+        "ex.stop(); print(r.exit_code, r.stdout.strip()); sys.exit(r.exit_code)"
+    )
+    done = subprocess.run(
+        [str(published["python"]), "-c", script, str(tmp_path / "ws")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKER_HOST": docker_host},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "codex-cli " in done.stdout
