@@ -70,7 +70,8 @@ export DOCKER_HOST="unix://$SOCK"
 if ! docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; then
   rm -f "$SOCK"
   log "starting podman system service on $SOCK"
-  nohup setsid podman system service --time=0 "unix://$SOCK" >"$DIR/service.log" 2>&1 </dev/null &
+  # 9>&-: the service must not inherit (and so hold forever) the provisioning lock.
+  nohup setsid podman system service --time=0 "unix://$SOCK" >"$DIR/service.log" 2>&1 </dev/null 9>&- &
   for _ in $(seq 1 100); do
     docker info --format '{{.ServerVersion}}' >/dev/null 2>&1 && break
     sleep 0.2

@@ -247,3 +247,90 @@ def test_a_secret_not_named_by_exec_env_never_reaches_the_agent(published: dict[
     assert published["credentials"][
         "GITLAB_PYPI_PASSWORD"
     ] not in result.stdout + result.stderr + json.dumps(report)
+
+
+# --------------------------------------------------------------------------- docker backend
+
+PODMAN = REPO / ".ci" / "provision" / "podman.sh"
+IMAGE = "localhost/usertest-python:bookworm"
+
+
+@pytest.fixture(scope="module")
+def docker_host() -> str:
+    """A Docker-API engine: podman's service, provisioned by .ci/provision/podman.sh (the image is
+    cached in podman's storage). Skipped with the reason only where podman cannot be installed;
+    under CI=true that fails instead."""
+    done = subprocess.run(["bash", str(PODMAN)], capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        reason = (
+            f"no container engine: .ci/provision/podman.sh failed: {done.stderr.strip()[-500:]}"
+        )
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    line = done.stdout.strip().splitlines()[-1]
+    assert line.startswith("DOCKER_HOST=unix://"), done.stdout
+    return line.split("=", 1)[1]
+
+
+def test_docker_backend_runs_the_published_set_in_a_real_container(
+    published: dict[str, Any], docker_host: str, tmp_path: Path
+) -> None:
+    version = published["versions"]["usertest"]
+    probe = (
+        'python -c "import sys, usertest, runner_core; '
+        # podman's marker, and Debian's interpreter of the image (not this machine's python)
+        "import os; inside = os.path.exists('/run/.containerenv') and sys.base_prefix == '/usr'; "
+        "sys.exit(0 if inside and sys.prefix.endswith('.venv') else 3)\""
+    )
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "DOCKER_HOST": docker_host}
+    result, report = usertest(
+        published,
+        f"pip:usertest=={version}",
+        "--agent", "command", "--command", probe, "--agent-followup-attempts", "0",
+        "--exec-backend", "docker", "--docker-image", IMAGE,
+        "--exec-env", "GITLAB_PYPI_USERNAME", "--exec-env", "GITLAB_PYPI_PASSWORD",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert report["passed"] is True
+    assert report["summary"]["resolved"]["usertest"] == version
+    assert published["credentials"][
+        "GITLAB_PYPI_PASSWORD"
+    ] not in result.stdout + result.stderr + json.dumps(report)
+
+
+def test_the_codex_agent_mounts_a_binary_that_runs_in_an_image_without_node(
+    published: dict[str, Any], docker_host: str, tmp_path: Path
+) -> None:
+    # npm's `codex` is codex.js (exit 127 in an image without node); usertest mounts the native
+    # binary behind it. The real CLI comes from .ci/provision/codex.sh.
+    provision = subprocess.run(
+        ["bash", str(REPO / ".ci" / "provision" / "codex.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if provision.returncode != 0:
+        reason = f"the Codex CLI could not be installed: {provision.stderr.strip()[-300:]}"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    script = (
+        "import sys; from pathlib import Path; from runner_core import DockerExecutor;"
+        "from agent_adapters import find_codex; from usertest.run import CONTAINER_CODEX;"
+        "ws = Path(sys.argv[1]); ws.mkdir();"
+        f"ex = DockerExecutor(workspace=ws, image={IMAGE!r}, mounts=[(find_codex(), CONTAINER_CODEX, True)]);"
+        "ex.start();"
+        "r = ex.run([CONTAINER_CODEX, '--version'], cwd=ws, env={'PATH': '/usr/bin:/bin', 'HOME': str(ws)}, timeout=60);"
+        "ex.stop(); print(r.exit_code, r.stdout.strip()); sys.exit(r.exit_code)"
+    )
+    done = subprocess.run(
+        [str(published["python"]), "-c", script, str(tmp_path / "ws")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKER_HOST": docker_host},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "codex-cli " in done.stdout

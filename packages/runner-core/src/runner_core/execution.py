@@ -187,7 +187,7 @@ class DockerExecutor:
     mounts: Sequence[tuple[str, str, bool]] = ()
     network_host: bool = False
     docker: str = "docker"
-    base_python: str = "python"
+    base_python: str = "python3"  # Debian-based images have no `python`; python:*-slim has both
     name: str = "docker"
     container: str | None = field(default=None, init=False)
 

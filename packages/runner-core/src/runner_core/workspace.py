@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -109,6 +110,19 @@ def hermetic_tool_env(source: Mapping[str, str] | None = None) -> dict[str, str]
     return env
 
 
+def _pip_only(uv_exe: str, venv: Venv, cwd: Path, timeout: float) -> None:
+    """Remove what ``uv venv --seed`` adds besides pip on Python < 3.12 (setuptools, wheel and,
+    through wheel, ``packaging``): a consumer's fresh venv lacks them, so must this one, or a
+    missing third-party dependency of the target goes unnoticed."""
+    env = hermetic_tool_env()
+    frozen = subprocess.run([uv_exe, "pip", "freeze", "--python", str(venv.python)], capture_output=True,
+                            text=True, env=env, cwd=cwd, timeout=timeout, check=False).stdout.split()
+    extra = [line.split("==")[0] for line in frozen if "==" in line and not line.startswith("pip==")]
+    if extra:
+        subprocess.run([uv_exe, "pip", "uninstall", "--quiet", "--python", str(venv.python), *extra],
+                       capture_output=True, env=env, cwd=cwd, timeout=timeout, check=False)
+
+
 def create_venv(
     path: str | Path,
     *,
@@ -134,6 +148,7 @@ def create_venv(
                 "--python", executor.base_python, str(venv.path)]
         done = run_command(executor, argv, cwd=cwd, env=hermetic_tool_env(), timeout=timeout, emit=emit)
         if done.ok and venv.python.exists():
+            _pip_only(uv_exe, venv, cwd, timeout)
             return venv
     argv = [executor.base_python, "-m", "venv", str(venv.path)]
     env = scrubbed_env((), home=cwd)  # also what a container gets: nothing of the host
