@@ -77,6 +77,12 @@ def fast_loads(text: str) -> dict[str, Any] | None:
     """rtoml's reading of *text*, or None when it refuses it (or is not installed)."""
     if _rtoml is None:
         return None
+    if "\r" in text:
+        # tomllib reads a CRLF inside a multi-line string as LF, rtoml keeps it: the same
+        # document as LF text is what tomllib means (a bare CR left over is tomllib's to judge).
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            return None
     try:
         value: dict[str, Any] = _rtoml.loads(text)
     except Exception:
