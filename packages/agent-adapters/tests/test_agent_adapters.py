@@ -15,6 +15,7 @@ from agent_adapters import (
     command,
     mission_prompt,
     parse_codex_verdict,
+    pinned_closure,
     rate_limit_reason,
     smoke,
 )
@@ -56,12 +57,15 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> tuple:
         {"tl_one/__init__.py": "", "tl_two.py": "import tl_one\n"},
         top_level=["tl_one", "tl_two"],
     )
+    build_wheel(wheels, "demo-lib", "2.0.dev7", {"demo_lib/__init__.py": ""})
+    build_wheel(wheels, "demo-mid", "2.0.dev7", {"demo_mid/__init__.py": ""}, requires=["demo-lib==2.0.dev7"])
+    build_wheel(wheels, "demo-app", "2.0.dev7", {"demo_app/__init__.py": ""}, requires=["demo-mid==2.0.dev7"])
     ws = create_workspace(
         persona_id="p", persona_text="p", mission_id="m", mission_text="m", parent=tmp_path_factory.mktemp("ws")
     )
     venv = create_venv(ws.venv_path)
     result = install_pip(
-        LocalExecutor(), ws, venv, ["demo-good==1.0", "demo-broken==1.0", "demo-two==2.0"],
+        LocalExecutor(), ws, venv, ["demo-good==1.0", "demo-broken==1.0", "demo-two==2.0", "demo-app==2.0.dev7"],
         no_index=True, find_links=[str(wheels)],
     )
     assert result.ok, result.message
@@ -83,6 +87,25 @@ def test_smoke_passes_on_a_correct_install(env: tuple) -> None:
     assert verdict.passed and verdict.step == "version", verdict.message
     assert "3 top-level module(s) import" in verdict.message  # demo_good (RECORD), tl_one + tl_two (top_level.txt)
     assert len(log.of(CommandOutput)) == 1
+
+
+def test_smoke_checks_and_reports_every_pinned_dependency_transitively(env: tuple) -> None:
+    verdict = smoke(runner_for(env, EventLog()), reqs("demo-app==2.0.dev7"))
+    assert verdict.passed, verdict.message
+    assert "pinned dependencies at their pins (demo-lib==2.0.dev7, demo-mid==2.0.dev7)" in verdict.message
+
+
+def test_pinned_closure_names_a_stale_or_missing_pin() -> None:
+    met, wrong = pinned_closure({
+        "demo-mid": {"pinned": "2.0.dev7", "installed": "2.0.dev7", "by": "demo-app"},
+        "demo-lib": {"pinned": "2.0.dev7", "installed": "2.0.dev6", "by": "demo-mid"},
+        "demo-gone": {"pinned": "1.0", "installed": None, "by": "demo-mid"},
+    })
+    assert met == ["demo-mid==2.0.dev7"]
+    assert wrong == [
+        "demo-gone==1.0 (pinned by demo-mid) is not installed",
+        "demo-lib: demo-mid pins ==2.0.dev7, installed 2.0.dev6",
+    ]
 
 
 def test_smoke_reports_a_version_mismatch(env: tuple) -> None:

@@ -29,7 +29,7 @@ from .agents import (
     prepare_codex_home,
 )
 from .resilience import EX_TEMPFAIL, Judgement, Resilience, rate_limit_reason, run_agent
-from .smoke import PROBE_SCRIPT, probe, smoke
+from .smoke import PROBE_SCRIPT, pinned_closure, probe, smoke
 
 __all__ = [
     "AGENTS",
@@ -50,6 +50,7 @@ __all__ = [
     "mission_prompt",
     "native_codex",
     "parse_codex_verdict",
+    "pinned_closure",
     "prepare_codex_home",
     "probe",
     "rate_limit_reason",

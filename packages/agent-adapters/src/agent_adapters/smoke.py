@@ -1,5 +1,7 @@
-"""The ``smoke`` agent: every top-level module of the requested distributions imports, and the
-installed versions are exactly the requested ones."""
+"""The ``smoke`` agent: every top-level module of the requested distributions imports, the
+installed versions are exactly the requested ones, and every distribution they pin exactly
+(``==``, as a snapshot pins its monorepo dependencies), transitively, is installed at its pinned
+version; the verdict reports them all."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 from normalized_events import Verdict
 from runner_core import Requirement, VenvRunner, versions_equal
 
-__all__ = ["PROBE_SCRIPT", "probe", "smoke"]
+__all__ = ["PROBE_SCRIPT", "pinned_closure", "probe", "smoke"]
 
 _MARK = "USERTEST-PROBE:"
 
@@ -59,6 +61,24 @@ for name in json.loads(sys.argv[1]):
             where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
             modules[module] = "".join(traceback.format_exception_only(type(exc), exc)).strip() + where
     report[name] = {"installed": True, "version": dist.version, "modules": modules}
+
+# Exact pins (name==version, no marker), transitively from the requested distributions.
+import re
+canon = lambda n: re.sub(r"[-_.]+", "-", n).lower()
+installed = {canon(d.metadata["Name"] or ""): d for d in md.distributions()}
+pin = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*\(?\s*==\s*([^\s,;()*]+)\s*\)?\s*$")
+pins, todo = {}, [canon(n) for n in json.loads(sys.argv[1])]
+while todo:
+    dist = installed.get(todo.pop())
+    for line in (dist.requires or []) if dist else []:
+        found = pin.match(line)
+        if found and canon(found.group(1)) not in pins:
+            key = canon(found.group(1))
+            have = installed.get(key)
+            pins[key] = {"pinned": found.group(2), "installed": have.version if have else None,
+                         "by": canon(dist.metadata["Name"] or "")}
+            todo.append(key)
+report["__pins__"] = pins
 sys.stdout.write("\n''' + _MARK + r'''" + json.dumps(report) + "\n")
 '''
 
@@ -111,10 +131,28 @@ def smoke(runner: VenvRunner, requirements: Sequence[Requirement], *, timeout: f
             mismatched.append(f"{r.key}: requested {wanted}, installed {installed}")
     if mismatched:
         return Verdict(passed=False, step="version", message="version mismatch: " + "; ".join(mismatched))
+    pinned, wrong = pinned_closure(report.get("__pins__", {}))
+    if wrong:
+        return Verdict(passed=False, step="version", message="pinned version mismatch: " + "; ".join(wrong))
     modules = sum(len(report[r.key]["modules"]) for r in requirements)
     versions = ", ".join(f"{r.key}=={report[r.key]['version']}" for r in requirements)
+    also = f"; pinned dependencies at their pins ({', '.join(pinned)})" if pinned else ""
     return Verdict(
         passed=True,
         step="version",
-        message=f"{modules} top-level module(s) import; installed versions are the requested ones ({versions})",
+        message=f"{modules} top-level module(s) import; installed versions are the requested ones ({versions}){also}",
     )
+
+
+def pinned_closure(pins: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """From the probe's ``__pins__``: (``name==version`` of each exact pin met, problems)."""
+    met, wrong = [], []
+    for name in sorted(pins):
+        entry = pins[name]
+        if entry["installed"] is None:
+            wrong.append(f"{name}=={entry['pinned']} (pinned by {entry['by']}) is not installed")
+        elif not versions_equal(entry["pinned"], entry["installed"]):
+            wrong.append(f"{name}: {entry['by']} pins =={entry['pinned']}, installed {entry['installed']}")
+        else:
+            met.append(f"{name}=={entry['installed']}")
+    return met, wrong
