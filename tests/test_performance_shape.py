@@ -216,6 +216,7 @@ _DOCUMENT = st.tuples(
 @example("[a]\n[a]\n")
 @example("a = 1\n[a]\n")
 @example("a = [ , ]\n")
+@example("a='''\r\na=\"\"\r\na='''")  # CRLF inside a multi-line string: tomllib reads LF
 def test_fast_toml_never_disagrees_with_tomllib(document: str) -> None:
     plain = toml_module.fast_loads(document)
     if plain is None:
