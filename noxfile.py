@@ -83,8 +83,9 @@ def graph(session: nox.Session) -> None:
 def _pytest(session: nox.Session, *args: str) -> None:
     # pytest-xdist, one worker per CPU (as nox's own noxfile does); `-n 0` in posargs overrides.
     # loadscope: a module's tests share one worker, so its module fixtures (a published snapshot,
-    # built packages) and the session's build-environment cache are made once, not per worker.
-    xdist = ["--numprocesses=auto", "--dist=loadscope"]
+    # built packages) and the session's build-environment cache are made once, not per worker;
+    # in collection order, which tests/conftest.py starts with the slow modules (short tail).
+    xdist = ["--numprocesses=auto", "--dist=loadscope", "--no-loadscope-reorder"]
     session.run("python", "-m", "pytest", *xdist, *args, *session.posargs)
 
 

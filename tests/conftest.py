@@ -29,6 +29,12 @@ if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
     configuration.set_hypothesis_home_dir(_cache / "monorepo-tools" / "hypothesis")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow (end-to-end) tests first, in their order: under xdist the long modules start at
+    once and the short tests fill the gaps, instead of one long module running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def fixture_repo(tmp_path: Path) -> Callable[[str], Path]:
     """``fixture_repo("clean")``: a fresh copy of a fixture monorepo in tmp_path."""
