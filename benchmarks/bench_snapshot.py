@@ -405,7 +405,7 @@ def run_ours_inprocess(
     from twine.settings import Settings
 
     from monorepo_tools.publish.build import BuildRequest, build_all
-    from monorepo_tools.publish.verify import twine_check, verify_distribution
+    from monorepo_tools.publish.check_dists import twine_check, verify_distribution
 
     sources = write_pinned(workdir / f"staged-{snapshot_id}", packages, snapshot_id)
     version = f"0.1.0.dev{snapshot_id}"

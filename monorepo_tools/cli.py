@@ -87,7 +87,7 @@ def _output(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .commands.graph import GRAPH_FORMATS
-    from .render.check import CHECK_FORMATS
+    from .render.report import CHECK_FORMATS
 
     parser = argparse.ArgumentParser(
         prog="monorepo",
@@ -490,7 +490,7 @@ def _run_check(args: argparse.Namespace) -> int:
     hit = memo.get()
     if hit is None:
         from .commands.check import check  # only on a miss: a hit imports no networkx
-        from .render.check import render_check
+        from .render.report import render_check
 
         result = check(memo.workspace())
         texts = [render_check(result.summary, args.format)]
@@ -512,7 +512,7 @@ def _run_check_affected(args: argparse.Namespace) -> int:
     """check --affected-since: the output cache is keyed by what git says changed, too."""
     from .commands.affected import restrict_check, run_affected
     from .commands.check import check
-    from .render.check import render_check
+    from .render.report import render_check
 
     memo, changes = _git_memo(
         args, args.affected_since, "check", args.format, "+text" if args.output else ""
@@ -626,7 +626,7 @@ def _run_ci(args: argparse.Namespace) -> int:
 
     from .commands.ci import CiOptions, ci
     from .errors import PlanError
-    from .versions import resolve_snapshot_id
+    from .snapshot.versions import resolve_snapshot_id
 
     options = CiOptions(
         target=args.ci_target,

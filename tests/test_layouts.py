@@ -19,9 +19,9 @@ from engine_helpers import analyse
 from monorepo_tools.commands.check import check
 from monorepo_tools.config import load_config
 from monorepo_tools.errors import PlanError
-from monorepo_tools.plan import Plan, make_plan
 from monorepo_tools.publish.stage import stage_package
-from monorepo_tools.versions import SnapshotId
+from monorepo_tools.snapshot.plan import Plan, make_plan
+from monorepo_tools.snapshot.versions import SnapshotId
 from monorepo_tools.workspace import load_workspace
 
 GIT_ENV = {

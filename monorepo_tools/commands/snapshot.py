@@ -8,11 +8,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from ..config import Config
-from ..plan import Plan
 from ..publish.build import DEFAULT_SOURCE_DATE_EPOCH
 from ..publish.progress import make_progress
 from ..publish.registry import Registry, RetryPolicy, registry_from_env
 from ..publish.run import SnapshotOptions, SnapshotReport, run_snapshot, stderr_is_terminal
+from ..snapshot.plan import Plan
 from ..workspace import Workspace
 from .plan import plan as make_plan_for
 
@@ -62,7 +62,7 @@ def snapshot(
 
     ``build_only``: stage, build and verify into *dists* with a manifest (no registry needed);
     ``upload_only``: upload the dists of *dists* whose manifest matches the plan;
-    ``affected_since``: a changed-only snapshot (see publish.changed_only); *on_note* hears
+    ``affected_since``: a changed-only snapshot (see snapshot.changed_only); *on_note* hears
     what it chose.
     """
     environ = dict(os.environ if env is None else env)
@@ -188,7 +188,8 @@ def _changed_only(
     on_note: Callable[[str], None],
 ) -> Plan:
     from ..affected import affected
-    from ..publish.changed_only import changed_only_plan, published_versions
+    from ..publish.registry import published_versions
+    from ..snapshot.changed_only import changed_only_plan
     from ..workspace import EdgeKind
 
     assert registry is not None

@@ -23,11 +23,11 @@ from engine_helpers import copy_fixture
 
 from monorepo_tools.commands.check import check
 from monorepo_tools.config import load_config
-from monorepo_tools.plan import Plan, make_plan
 from monorepo_tools.publish.build import BuildRequest, build_all
+from monorepo_tools.publish.check_dists import verify_distribution
 from monorepo_tools.publish.stage import stage_package
-from monorepo_tools.publish.verify import verify_distribution
-from monorepo_tools.versions import SnapshotId
+from monorepo_tools.snapshot.plan import Plan, make_plan
+from monorepo_tools.snapshot.versions import SnapshotId
 from monorepo_tools.workspace import load_workspace
 
 pytestmark = pytest.mark.slow

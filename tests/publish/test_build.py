@@ -37,7 +37,7 @@ pytestmark = pytest.mark.slow  # real builds in real environments: `nox -s quick
 
 @pytest.fixture(scope="session")
 def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One build-environment cache for the session (test_verify.py uses the same folder)."""
+    """One build-environment cache for the session (test_check_dists.py uses the same folder)."""
     return tmp_path_factory.getbasetemp() / "build-envs"
 
 

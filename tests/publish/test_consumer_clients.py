@@ -40,7 +40,7 @@ from clients import (
     upstream_server,
 )
 
-from monorepo_tools.publish.verify_install import make_venv
+from monorepo_tools.publish.install_check import make_venv
 
 REPO = Path(__file__).resolve().parents[2]
 PYPI = "https://pypi.org/simple"

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from clients import packaging_wheel, upstream_server
 
-from monorepo_tools.publish.verify_install import make_venv
+from monorepo_tools.publish.install_check import make_venv
 
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOT_ID = str(700_000 + os.getpid() % 100_000)

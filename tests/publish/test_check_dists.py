@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from monorepo_tools.publish.build import BuildRequest, BuildResult, build_all
-from monorepo_tools.publish.verify import twine_check, verify_distribution
+from monorepo_tools.publish.check_dists import twine_check, verify_distribution
 
 SNAPSHOT = "0.3.0.dev42"
 PINS = {"pkg-core": "0.2.0.dev42", "Pkg_Util": "1.0.0.dev42"}  # names as anyone spells them
