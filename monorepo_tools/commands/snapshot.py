@@ -16,7 +16,7 @@ from ..snapshot.plan import Plan
 from ..workspace import Workspace
 from .plan import plan as make_plan_for
 
-__all__ = ["snapshot"]
+__all__ = ["remember", "snapshot"]
 
 
 def _source_date_epoch(root: Path) -> str:
@@ -215,3 +215,21 @@ def _changed_only(
             + ", ".join(result.never_published)
         )
     return result.plan
+
+
+def remember(config: Config, summary: str, snapshot_id: int, *, last: bool) -> tuple[str, ...]:
+    """Keep the summary under .monorepo/snapshots/ so consumer-config can describe it later;
+    ``last.json`` (what consumer-config describes by default) only for a snapshot that was
+    published completely: a dry or failed run never replaces the last good one. Returns the
+    warnings (a state folder that cannot be written does not fail the snapshot)."""
+    from .._io import write_atomic
+    from ..workspace import ensure_state_dir
+
+    try:
+        folder = ensure_state_dir(config) / "snapshots"
+        write_atomic(folder / f"{snapshot_id}.json", summary)
+        if last:
+            write_atomic(folder / "last.json", summary)
+    except OSError as exc:
+        return (f"could not keep the snapshot summary ({exc})",)
+    return ()
