@@ -382,13 +382,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
 _MAX_RETRIES = 20
 _MAX_BACKOFF = 600.0
 _MAX_MULTIPLIER = 10.0
@@ -484,18 +477,34 @@ def _output_cache(args: argparse.Namespace, *command: str) -> OutputCache:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    if args.affected_since:
-        return _run_check_affected(args)
-    memo = _output_cache(args, "check", args.format, "+text" if args.output else "")
+    shape = ("check", args.format, "+text" if args.output else "")
+    changes = None
+    if args.affected_since:  # the answer depends on git too: its changes are part of the key
+        memo, changes = _git_memo(args, args.affected_since, *shape)
+    else:
+        memo = _output_cache(args, *shape)
     hit = memo.get()
     if hit is None:
         from .commands.check import check  # only on a miss: a hit imports no networkx
         from .render.report import render_check
 
-        result = check(memo.workspace())
+        workspace = memo.workspace()
+        result = check(workspace)
+        note = None
+        if changes is not None:
+            from .commands.affected import restrict_check, run_affected
+
+            answer = run_affected(workspace, changes)
+            result = restrict_check(result, answer)
+            note = (
+                f"check limited to the {len(answer.packages)} of {answer.total} packages affected "
+                f"since {args.affected_since}\n"
+            )
         texts = [render_check(result.summary, args.format)]
-        if args.output:
-            texts.append(render_check(result.summary, "text"))
+        if args.output or note is not None:
+            texts.append(render_check(result.summary, "text") if args.output else "")
+        if note is not None:
+            texts.append(note)
         code = 0 if result.ok else 1
         memo.put(code, texts)
     else:
@@ -505,38 +514,8 @@ def _run_check(args: argparse.Namespace) -> int:
         # The file is for the machine (Code Quality, annotations); the log still gets the story.
         sys.stdout.write(texts[1])
         print(f"report written to {args.output}", file=sys.stderr)
-    return code
-
-
-def _run_check_affected(args: argparse.Namespace) -> int:
-    """check --affected-since: the output cache is keyed by what git says changed, too."""
-    from .commands.affected import restrict_check, run_affected
-    from .commands.check import check
-    from .render.report import render_check
-
-    memo, changes = _git_memo(
-        args, args.affected_since, "check", args.format, "+text" if args.output else ""
-    )
-    hit = memo.get()
-    if hit is None:
-        workspace = memo.workspace()
-        answer = run_affected(workspace, changes)
-        result = restrict_check(check(workspace), answer)
-        texts = [
-            render_check(result.summary, args.format),
-            render_check(result.summary, "text") if args.output else "",
-            f"check limited to the {len(answer.packages)} of {answer.total} packages affected "
-            f"since {args.affected_since}\n",
-        ]
-        code = 0 if result.ok else 1
-        memo.put(code, texts)
-    else:
-        code, texts = hit[0], list(hit[1])
-    _emit(texts[0], args.output)
-    if args.output:
-        sys.stdout.write(texts[1])
-        print(f"report written to {args.output}", file=sys.stderr)
-    sys.stderr.write(texts[2])
+    if changes is not None:
+        sys.stderr.write(texts[2])
     return code
 
 

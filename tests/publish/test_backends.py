@@ -19,7 +19,7 @@ from email.parser import HeaderParser
 from pathlib import Path
 
 import pytest
-from engine_helpers import copy_fixture
+from engine_helpers import GIT_ENV, copy_fixture
 
 from monorepo_tools.commands.check import check
 from monorepo_tools.config import load_config
@@ -31,21 +31,6 @@ from monorepo_tools.snapshot.versions import SnapshotId
 from monorepo_tools.workspace import load_workspace
 
 pytestmark = pytest.mark.slow
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_SYSTEM": os.devnull,
-}
-
-
-@pytest.fixture(scope="session")
-def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.getbasetemp() / "build-envs"
-
 
 def _git(root: Path, *args: str) -> None:
     subprocess.run(

@@ -35,12 +35,6 @@ HATCHLING = ("hatchling",)
 pytestmark = pytest.mark.slow  # real builds in real environments: `nox -s quick` skips them
 
 
-@pytest.fixture(scope="session")
-def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One build-environment cache for the session (test_check_dists.py uses the same folder)."""
-    return tmp_path_factory.getbasetemp() / "build-envs"
-
-
 def make_package(
     parent: Path,
     name: str,
