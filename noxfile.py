@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))  # the noxfile reads the workspace through the pub
 
 from monorepo_tools import load_config, load_workspace  # noqa: E402
 from monorepo_tools._env import hermetic_env  # noqa: E402
-from monorepo_tools.versions import resolve_snapshot_id  # noqa: E402
+from monorepo_tools.snapshot.versions import resolve_snapshot_id  # noqa: E402
 
 nox.needs_version = ">=2026.10.20"  # --parallel and allow_parallel (the package test sessions)
 

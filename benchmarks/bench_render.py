@@ -29,20 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from chromium import ARGS, CHROMIUM, VIEWPORT  # noqa: E402
 from generate import generate  # noqa: E402
 
 TARGET_SECONDS = 10.0
 TARGET_BYTES = 8 * 1024 * 1024
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _time_render(repo: Path, fmt: str, out: Path, runs: int) -> tuple[float, float]:
@@ -84,9 +75,9 @@ def _time_browser(html: Path, runs: int) -> float | None:
         return None
     times = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for _ in range(runs):
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page = browser.new_page(viewport=VIEWPORT)
             started = time.perf_counter()
             page.goto(html.as_uri())
             page.wait_for_selector("#graph[data-ready=true]", timeout=120_000)

@@ -273,14 +273,19 @@ def run_baseline(workdir: Path, packages: Sequence[Package], snapshot_id: int) -
                 f"twine upload {package.name}",
             )
         ended = time.monotonic()
-    count = len(uploaded_files(workdir / "baseline-registry"))
-    if count != 2 * len(packages):
-        raise RuntimeError(f"baseline: {count} files in the registry, expected {2 * len(packages)}")
+    _expect_all_uploaded(workdir / "baseline-registry", packages, "baseline")
     return Timing(
         "baseline: python -m build (pip) + twine upload, sequential",
         ended - started,
         f"build {built - started:.1f} s, upload {ended - built:.1f} s",
     )
+
+
+def _expect_all_uploaded(registry: Path, packages: Sequence[Package], what: str) -> None:
+    """Every package's sdist and wheel is in *registry* (else the timing measured a failure)."""
+    count = len(uploaded_files(registry))
+    if count != 2 * len(packages):
+        raise RuntimeError(f"{what}: {count} files in the registry, expected {2 * len(packages)}")
 
 
 def uv_binary() -> str:
@@ -325,9 +330,7 @@ def run_uv_baseline(workdir: Path, packages: Sequence[Package], snapshot_id: int
             env, "uv publish", cwd=root,
         )  # fmt: skip
         ended = time.monotonic()
-    count = len(uploaded_files(workdir / "uv-registry"))
-    if count != 2 * len(packages):
-        raise RuntimeError(f"uv baseline: {count} files in the registry, expected {2 * len(packages)}")
+    _expect_all_uploaded(workdir / "uv-registry", packages, "uv baseline")
     return Timing(
         "uv baseline: uv build --all-packages + uv publish",
         ended - started,
@@ -405,7 +408,7 @@ def run_ours_inprocess(
     from twine.settings import Settings
 
     from monorepo_tools.publish.build import BuildRequest, build_all
-    from monorepo_tools.publish.verify import twine_check, verify_distribution
+    from monorepo_tools.publish.check_dists import twine_check, verify_distribution
 
     sources = write_pinned(workdir / f"staged-{snapshot_id}", packages, snapshot_id)
     version = f"0.1.0.dev{snapshot_id}"

@@ -17,7 +17,6 @@ screenshots (``tests/render/test_browser.py``) go to ``.monorepo/test-artifacts/
 from __future__ import annotations
 
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from chromium import ARGS, chromium_executable
 
 from monorepo_tools.render.html import render_html
 from monorepo_tools.render.layout import layout_graph
@@ -194,7 +196,7 @@ def synthetic_view(count: int = 60, seed: int = 7) -> GraphView:
 
 
 def screenshot(url: str, png: Path, size: str = "1600,1000") -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = chromium_executable()
     if chromium is None:
         print("chromium not found: skipping", png.name)
         return
@@ -202,14 +204,7 @@ def screenshot(url: str, png: Path, size: str = "1600,1000") -> None:
         subprocess.run(
             [
                 chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *ARGS,
                 "--hide-scrollbars",
                 f"--user-data-dir={profile}",
                 f"--screenshot={png}",

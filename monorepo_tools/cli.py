@@ -87,7 +87,7 @@ def _output(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .commands.graph import GRAPH_FORMATS
-    from .render.check import CHECK_FORMATS
+    from .render.report import CHECK_FORMATS
 
     parser = argparse.ArgumentParser(
         prog="monorepo",
@@ -382,13 +382,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
 _MAX_RETRIES = 20
 _MAX_BACKOFF = 600.0
 _MAX_MULTIPLIER = 10.0
@@ -484,18 +477,34 @@ def _output_cache(args: argparse.Namespace, *command: str) -> OutputCache:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    if args.affected_since:
-        return _run_check_affected(args)
-    memo = _output_cache(args, "check", args.format, "+text" if args.output else "")
+    shape = ("check", args.format, "+text" if args.output else "")
+    changes = None
+    if args.affected_since:  # the answer depends on git too: its changes are part of the key
+        memo, changes = _git_memo(args, args.affected_since, *shape)
+    else:
+        memo = _output_cache(args, *shape)
     hit = memo.get()
     if hit is None:
         from .commands.check import check  # only on a miss: a hit imports no networkx
-        from .render.check import render_check
+        from .render.report import render_check
 
-        result = check(memo.workspace())
+        workspace = memo.workspace()
+        result = check(workspace)
+        note = None
+        if changes is not None:
+            from .commands.affected import restrict_check, run_affected
+
+            answer = run_affected(workspace, changes)
+            result = restrict_check(result, answer)
+            note = (
+                f"check limited to the {len(answer.packages)} of {answer.total} packages affected "
+                f"since {args.affected_since}\n"
+            )
         texts = [render_check(result.summary, args.format)]
-        if args.output:
-            texts.append(render_check(result.summary, "text"))
+        if args.output or note is not None:
+            texts.append(render_check(result.summary, "text") if args.output else "")
+        if note is not None:
+            texts.append(note)
         code = 0 if result.ok else 1
         memo.put(code, texts)
     else:
@@ -505,38 +514,8 @@ def _run_check(args: argparse.Namespace) -> int:
         # The file is for the machine (Code Quality, annotations); the log still gets the story.
         sys.stdout.write(texts[1])
         print(f"report written to {args.output}", file=sys.stderr)
-    return code
-
-
-def _run_check_affected(args: argparse.Namespace) -> int:
-    """check --affected-since: the output cache is keyed by what git says changed, too."""
-    from .commands.affected import restrict_check, run_affected
-    from .commands.check import check
-    from .render.check import render_check
-
-    memo, changes = _git_memo(
-        args, args.affected_since, "check", args.format, "+text" if args.output else ""
-    )
-    hit = memo.get()
-    if hit is None:
-        workspace = memo.workspace()
-        answer = run_affected(workspace, changes)
-        result = restrict_check(check(workspace), answer)
-        texts = [
-            render_check(result.summary, args.format),
-            render_check(result.summary, "text") if args.output else "",
-            f"check limited to the {len(answer.packages)} of {answer.total} packages affected "
-            f"since {args.affected_since}\n",
-        ]
-        code = 0 if result.ok else 1
-        memo.put(code, texts)
-    else:
-        code, texts = hit[0], list(hit[1])
-    _emit(texts[0], args.output)
-    if args.output:
-        sys.stdout.write(texts[1])
-        print(f"report written to {args.output}", file=sys.stderr)
-    sys.stderr.write(texts[2])
+    if changes is not None:
+        sys.stderr.write(texts[2])
     return code
 
 
@@ -622,38 +601,32 @@ def _run_affected(args: argparse.Namespace) -> int:
 
 def _run_ci(args: argparse.Namespace) -> int:
     import os
-    from dataclasses import replace
 
-    from .commands.ci import CiOptions, ci
+    from .commands.ci import CiOptions, ci, ci_request
     from .errors import PlanError
-    from .versions import resolve_snapshot_id
 
-    options = CiOptions(
-        target=args.ci_target,
-        since=args.since,
-        snapshot=args.snapshot,
-        snapshot_id=args.snapshot_id,
-        test_command=args.test_command,
-        image=getattr(args, "image", None),
-        install=getattr(args, "install", None),
-        tool_requirement=getattr(args, "tool_requirement", None),
+    request = ci_request(
+        CiOptions(
+            target=args.ci_target,
+            since=args.since,
+            snapshot=args.snapshot,
+            snapshot_id=args.snapshot_id,
+            test_command=args.test_command,
+            image=getattr(args, "image", None),
+            install=getattr(args, "install", None),
+            tool_requirement=getattr(args, "tool_requirement", None),
+        ),
+        os.environ,
     )
-    # The output depends on the environment only through the snapshot id and the requirement.
-    snapshot = resolve_snapshot_id(args.snapshot_id, os.environ) if args.snapshot else None
-    requirement = args.tool_requirement if args.ci_target == "gitlab" else None
-    requirement = requirement or os.environ.get("MONOREPO_TOOLS_REQUIREMENT") or "."
-    if snapshot is not None:  # resolved once: the time-based fallback must not move
-        options = replace(options, snapshot_id=str(snapshot.value))
-    command = ("ci", repr(options), requirement)
     changes = None
     if args.since:
-        memo, changes = _git_memo(args, args.since, *command)
+        memo, changes = _git_memo(args, args.since, *request.key)
     else:
-        memo = _output_cache(args, *command)
+        memo = _output_cache(args, *request.key)
     hit = memo.get()
     if hit is None:
         try:
-            result = ci(memo.workspace(), options, os.environ, changes)
+            result = ci(memo.workspace(), request.options, os.environ, changes)
         except PlanError as exc:  # --snapshot of a workspace with findings: as exact as check's
             memo.put(exc.exit_code, [str(exc)])
             raise
@@ -663,7 +636,7 @@ def _run_ci(args: argparse.Namespace) -> int:
         code, texts = hit[0], list(hit[1])
         if code:
             raise PlanError(texts[0])
-    _warn(snapshot.warnings if snapshot else ())
+    _warn(request.warnings)
     _emit(texts[0], args.output)
     if args.output:
         print(texts[1], file=sys.stderr)
@@ -689,7 +662,7 @@ def _run_plan(args: argparse.Namespace) -> int:
 
 
 def _run_snapshot(args: argparse.Namespace) -> int:
-    from .commands.snapshot import snapshot
+    from .commands.snapshot import remember, snapshot
     from .publish.registry import RetryPolicy
     from .publish.run import render_summary, write_summary_json
 
@@ -717,7 +690,7 @@ def _run_snapshot(args: argparse.Namespace) -> int:
         on_note=lambda note: print(f"monorepo: {note}", file=sys.stderr),
     )
     _warn(plan.snapshot.warnings)
-    _remember(config, report.to_json(), plan.snapshot_id, last=report.ok and not args.dry_run)
+    _warn(remember(config, report.to_json(), plan.snapshot_id, last=report.ok and not args.dry_run))
     print(
         f"snapshot {plan.snapshot_id} (from {plan.snapshot.source})"
         + (
@@ -739,58 +712,22 @@ def _run_snapshot(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _remember(config: Config, summary: str, snapshot_id: int, *, last: bool) -> None:
-    """Keep the summary under .monorepo/snapshots/ so consumer-config can describe it later;
-    ``last.json`` (what consumer-config describes by default) only for a snapshot that was
-    published completely: a dry or failed run never replaces the last good one."""
-    from .workspace import ensure_state_dir
-
-    try:
-        folder = ensure_state_dir(config) / "snapshots"
-        write_atomic(folder / f"{snapshot_id}.json", summary)
-        if last:
-            write_atomic(folder / "last.json", summary)
-    except OSError as exc:
-        print(f"monorepo: warning: could not keep the snapshot summary ({exc})", file=sys.stderr)
-
-
 def _run_consumer_config(args: argparse.Namespace) -> int:
     import os
-    from pathlib import Path
 
-    from .commands.consumer_config import load_summary, render_consumer_config
-    from .commands.plan import plan
-    from .errors import ConfigError
-    from .publish.registry import registry_from_env
+    from .commands.consumer_config import consumer_config
 
     config = load_config(args.root, args.packages)
-    workspace = load_workspace(config, use_cache=not args.no_cache)
-    publishable = [n for n, p in workspace.packages.items() if p.publishable]
-    if args.snapshot_id is not None:
-        planned = plan(workspace, args.snapshot_id, os.environ)
-        pins = [(p.name, p.version) for p in planned.packages]
-        index = args.index_url or registry_from_env(os.environ, config.root).index_url
-    else:
-        path = (
-            Path(args.summary_json)
-            if args.summary_json
-            else config.state_dir / "snapshots" / "last.json"
-        )
-        if not args.summary_json and not path.exists():
-            raise ConfigError(
-                "no snapshot has been run under this root yet: pass --snapshot-id N (versions computed "
-                "from the workspace) or --summary-json FILE (written by monorepo snapshot --summary-json)"
-            )
-        summary = load_summary(path)
-        pins = list(summary.packages)
-        index = args.index_url or summary.index_url
-        if not index:
-            raise ConfigError(
-                f"{path}: the summary names no registry (a --dry-run?); pass --index-url URL"
-            )
-        if not pins:
-            raise ConfigError(f"{path}: no package of snapshot {summary.snapshot_id} was published")
-    _emit(render_consumer_config(index, pins, args.format, publishable), args.output)
+    text = consumer_config(
+        config,
+        load_workspace(config, use_cache=not args.no_cache),
+        args.format,
+        os.environ,
+        snapshot_id=args.snapshot_id,
+        summary_json=args.summary_json,
+        index_url=args.index_url,
+    )
+    _emit(text, args.output)
     return 0
 
 

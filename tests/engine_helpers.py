@@ -27,6 +27,16 @@ ROOT_URI_PLACEHOLDER = "@@ROOT_URI@@"
 # The console script, when the project is installed next to this interpreter.
 CONSOLE_SCRIPT = shutil.which("monorepo", path=str(Path(sys.executable).parent))
 
+# git for the tests that commit: a fixed identity, no user or system configuration.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_SYSTEM": os.devnull,
+}
+
 FINDING_FIXTURES = (
     "internal-dependency",
     "local-path-dependency",
@@ -179,3 +189,33 @@ def run_script(*args: str, cwd: Path | None = None) -> Run:
         check=False,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def tool_env(build_env_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a ``python -m monorepo_tools`` subprocess in a test: nothing of this
+    machine's CI, GitLab, GitHub, registry or twine settings, no pip configuration, this
+    checkout on PYTHONPATH, the session's build-environment cache; then *extra*."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITLAB_", "CI", "GITHUB_", "MONOREPO_", "TWINE_"))
+    }
+    env.update(
+        PYTHONPATH=str(REPO),
+        PIP_CONFIG_FILE=os.devnull,
+        MONOREPO_BUILD_ENV_DIR=str(build_env_dir),
+    )
+    env.update(extra)
+    return env
+
+
+def copy_demo(root: Path) -> Path:
+    """This repository's demo monorepo (root pyproject.toml and ``packages/``) copied to *root*."""
+    root.mkdir()
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(
+        REPO / "packages",
+        root / "packages",
+        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".venv", "*.egg-info"),
+    )
+    return root

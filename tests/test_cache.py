@@ -489,7 +489,7 @@ def test_a_cache_hit_imports_neither_networkx_nor_renderers(tmp_path: Path) -> N
         "import sys\n"
         "from monorepo_tools.cli import main\n"
         "main(sys.argv[1:])\n"
-        "mods = ['networkx', 'monorepo_tools.graph', 'monorepo_tools.render.graph_text',"
+        "mods = ['networkx', 'monorepo_tools.graph', 'monorepo_tools.render.text',"
         " 'monorepo_tools.render.svg', 'monorepo_tools.publish.build']\n"
         "print('LOADED', [m for m in mods if m in sys.modules])\n"
     )

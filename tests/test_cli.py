@@ -27,7 +27,7 @@ from engine_helpers import (
 
 from monorepo_tools import __version__
 from monorepo_tools.commands.graph import GRAPH_FORMATS
-from monorepo_tools.render.check import CHECK_FORMATS
+from monorepo_tools.render.report import CHECK_FORMATS
 
 Cli = Callable[..., Run]
 RENDERER_MODULES = {

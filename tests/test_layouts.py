@@ -14,24 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from engine_helpers import analyse
+from engine_helpers import GIT_ENV, analyse
 
 from monorepo_tools.commands.check import check
 from monorepo_tools.config import load_config
 from monorepo_tools.errors import PlanError
-from monorepo_tools.plan import Plan, make_plan
 from monorepo_tools.publish.stage import stage_package
-from monorepo_tools.versions import SnapshotId
+from monorepo_tools.snapshot.plan import Plan, make_plan
+from monorepo_tools.snapshot.versions import SnapshotId
 from monorepo_tools.workspace import load_workspace
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_SYSTEM": os.devnull,
-}
 
 
 def git(root: Path, *args: str) -> str:

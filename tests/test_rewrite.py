@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
 from monorepo_tools.errors import PublishError
-from monorepo_tools.plan import pin
 from monorepo_tools.requirements import parse_requirement
-from monorepo_tools.rewrite import rewrite_pyproject
+from monorepo_tools.snapshot.plan import pin
+from monorepo_tools.snapshot.rewrite import rewrite_pyproject
 
 PYPROJECT = """\
 # top comment

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from packaging.version import Version
 
 from monorepo_tools.errors import ConfigError
-from monorepo_tools.versions import base_release, resolve_snapshot_id, snapshot_version
+from monorepo_tools.snapshot.versions import base_release, resolve_snapshot_id, snapshot_version
 
 
 def clock() -> float:

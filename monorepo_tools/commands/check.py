@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..graph import DependencyGraph, build_graph
-from ..render.check import CheckSummary
+from ..render.report import CheckSummary
 from ..rules import Finding, check_workspace
 from ..workspace import Workspace
 

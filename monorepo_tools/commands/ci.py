@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..affected import Changes, affected, affected_from_changes
 from ..ci import DEFAULT_TEST_COMMAND, BuildJob, CiJobs, TestJob
+from ..snapshot.versions import resolve_snapshot_id
 from ..workspace import Workspace
 from .plan import plan as make_plan_for
 
-__all__ = ["CiOptions", "CiResult", "ci", "ci_jobs"]
+__all__ = ["CiOptions", "CiRequest", "CiResult", "ci", "ci_jobs", "ci_request"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,27 @@ class CiOptions:
     image: str | None = None
     install: str | None = None
     tool_requirement: str | None = None
+
+
+@dataclass(frozen=True)
+class CiRequest:
+    """One ``ci`` run with everything it reads from the environment settled."""
+
+    options: CiOptions  # with the snapshot id resolved once (a time-based one must not move)
+    key: tuple[str, ...]  # what the output depends on: the output cache's key
+    warnings: tuple[str, ...] = ()  # the snapshot id's
+
+
+def ci_request(options: CiOptions, environ: Mapping[str, str]) -> CiRequest:
+    """Settle *options* against *environ*: the output depends on the environment only through
+    the snapshot id and the tool requirement (``MONOREPO_TOOLS_REQUIREMENT``)."""
+    snapshot = resolve_snapshot_id(options.snapshot_id, environ) if options.snapshot else None
+    requirement = options.tool_requirement if options.target == "gitlab" else None
+    requirement = requirement or environ.get("MONOREPO_TOOLS_REQUIREMENT") or "."
+    if snapshot is None:
+        return CiRequest(options, ("ci", repr(options), requirement))
+    options = replace(options, snapshot_id=str(snapshot.value))
+    return CiRequest(options, ("ci", repr(options), requirement), snapshot.warnings)
 
 
 @dataclass(frozen=True)

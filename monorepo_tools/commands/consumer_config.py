@@ -16,6 +16,11 @@ Every form says how CI authenticates (a netrc file all three clients read, uv's
 ``PIP_NO_INPUT``), and ends with the dependency-confusion note. Each form is tested by its real
 client in a fresh folder (``tests/publish/test_consumer_clients.py``).
 
+:func:`consumer_config` is the command: it picks those three values, from a fresh plan
+(``--snapshot-id N``: versions computed from the workspace) or from a snapshot summary
+(``--summary-json FILE``, by default the last complete snapshot kept under the state folder),
+and renders them.
+
 Safety: the index URL never carries credentials into the output (userinfo and secret-looking
 query values are dropped), and names and versions (which may come from a summary file someone
 else wrote) are validated (PEP 508 names, PEP 440 versions) and shell-quoted on command lines.
@@ -28,20 +33,26 @@ import re
 import shlex
 import textwrap
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import ConfigError
 
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..workspace import Workspace
+
 __all__ = [
     "CONSUMER_FORMATS",
     "DEPENDENCY_CONFUSION_NOTE",
     "PYPI",
     "Summary",
+    "consumer_config",
     "load_summary",
     "public_index_url",
     "render_consumer_config",
@@ -297,3 +308,48 @@ def render_consumer_config(
         raise ConfigError(f"unknown format {fmt!r} (known: {', '.join(CONSUMER_FORMATS)})")
     notes = [*_credentials(index_url, fmt), "#", _comment(DEPENDENCY_CONFUSION_NOTE)]
     return "\n".join([*body, "", *notes]) + "\n"
+
+
+def consumer_config(
+    config: Config,
+    workspace: Workspace,
+    fmt: str,
+    environ: Mapping[str, str],
+    *,
+    snapshot_id: str | int | None = None,
+    summary_json: str | None = None,
+    index_url: str | None = None,
+) -> str:
+    """The configuration text of one snapshot (see the module docstring).
+
+    With *snapshot_id*, the versions of a fresh plan and the registry of *environ* (or
+    *index_url*); else the summary at *summary_json* (default: the state folder's
+    ``snapshots/last.json``). Raises :class:`ConfigError` when there is no summary, it names no
+    registry, or nothing of it was published.
+    """
+    from ..publish.registry import registry_from_env
+    from .plan import plan
+
+    publishable = [n for n, p in workspace.packages.items() if p.publishable]
+    index: str | None
+    if snapshot_id is not None:
+        planned = plan(workspace, snapshot_id, environ)
+        pins = [(p.name, p.version) for p in planned.packages]
+        index = index_url or registry_from_env(environ, config.root).index_url
+    else:
+        path = Path(summary_json) if summary_json else config.state_dir / "snapshots" / "last.json"
+        if not summary_json and not path.exists():
+            raise ConfigError(
+                "no snapshot has been run under this root yet: pass --snapshot-id N (versions computed "
+                "from the workspace) or --summary-json FILE (written by monorepo snapshot --summary-json)"
+            )
+        summary = load_summary(path)
+        pins = list(summary.packages)
+        index = index_url or summary.index_url
+        if not index:
+            raise ConfigError(
+                f"{path}: the summary names no registry (a --dry-run?); pass --index-url URL"
+            )
+        if not pins:
+            raise ConfigError(f"{path}: no package of snapshot {summary.snapshot_id} was published")
+    return render_consumer_config(index, pins, fmt, publishable)

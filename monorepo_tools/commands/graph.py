@@ -161,7 +161,7 @@ def render_graph(view: GraphView, fmt: str) -> str:
     """Render *view* in *fmt* (one of GRAPH_FORMATS); renderers are imported on demand."""
     view = safe_view(view)
     if fmt == "json":
-        from ..render.graph_text import render_graph_json
+        from ..render.text import render_graph_json
 
         return render_graph_json(view)
     if fmt == "dot":
@@ -180,6 +180,6 @@ def render_graph(view: GraphView, fmt: str) -> str:
         from ..render.html import render_html
 
         return render_html(view)
-    from ..render.graph_text import render_graph_text
+    from ..render.text import render_graph_text
 
     return render_graph_text(view)

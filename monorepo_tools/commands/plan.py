@@ -7,8 +7,8 @@ import json
 from collections.abc import Mapping, Sequence
 
 from ..errors import ConfigError
-from ..plan import Plan, make_plan
-from ..versions import resolve_snapshot_id
+from ..snapshot.plan import Plan, make_plan
+from ..snapshot.versions import resolve_snapshot_id
 from ..workspace import Workspace
 from .check import check
 

@@ -8,15 +8,15 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from ..config import Config
-from ..plan import Plan
 from ..publish.build import DEFAULT_SOURCE_DATE_EPOCH
 from ..publish.progress import make_progress
 from ..publish.registry import Registry, RetryPolicy, registry_from_env
 from ..publish.run import SnapshotOptions, SnapshotReport, run_snapshot, stderr_is_terminal
+from ..snapshot.plan import Plan
 from ..workspace import Workspace
 from .plan import plan as make_plan_for
 
-__all__ = ["snapshot"]
+__all__ = ["remember", "snapshot"]
 
 
 def _source_date_epoch(root: Path) -> str:
@@ -62,7 +62,7 @@ def snapshot(
 
     ``build_only``: stage, build and verify into *dists* with a manifest (no registry needed);
     ``upload_only``: upload the dists of *dists* whose manifest matches the plan;
-    ``affected_since``: a changed-only snapshot (see publish.changed_only); *on_note* hears
+    ``affected_since``: a changed-only snapshot (see snapshot.changed_only); *on_note* hears
     what it chose.
     """
     environ = dict(os.environ if env is None else env)
@@ -188,7 +188,8 @@ def _changed_only(
     on_note: Callable[[str], None],
 ) -> Plan:
     from ..affected import affected
-    from ..publish.changed_only import changed_only_plan, published_versions
+    from ..publish.registry import published_versions
+    from ..snapshot.changed_only import changed_only_plan
     from ..workspace import EdgeKind
 
     assert registry is not None
@@ -214,3 +215,21 @@ def _changed_only(
             + ", ".join(result.never_published)
         )
     return result.plan
+
+
+def remember(config: Config, summary: str, snapshot_id: int, *, last: bool) -> tuple[str, ...]:
+    """Keep the summary under .monorepo/snapshots/ so consumer-config can describe it later;
+    ``last.json`` (what consumer-config describes by default) only for a snapshot that was
+    published completely: a dry or failed run never replaces the last good one. Returns the
+    warnings (a state folder that cannot be written does not fail the snapshot)."""
+    from .._io import write_atomic
+    from ..workspace import ensure_state_dir
+
+    try:
+        folder = ensure_state_dir(config) / "snapshots"
+        write_atomic(folder / f"{snapshot_id}.json", summary)
+        if last:
+            write_atomic(folder / "last.json", summary)
+    except OSError as exc:
+        return (f"could not keep the snapshot summary ({exc})",)
+    return ()

@@ -23,7 +23,7 @@ from pathlib import Path
 from .._io import write_atomic
 from .._version import __version__
 from ..errors import ConfigError
-from ..plan import Plan
+from ..snapshot.plan import Plan
 from .local_index import sha256_file
 
 __all__ = [

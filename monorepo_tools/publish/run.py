@@ -42,14 +42,14 @@ from .._env import backend_env
 from .._io import write_atomic
 from ..config import Config
 from ..errors import ConfigError
-from ..plan import Plan, PlannedPackage
+from ..snapshot.plan import Plan, PlannedPackage
 from .build import BuildRequest, BuildResult, build_all
+from .check_dists import twine_check, verify_distribution
+from .install_check import verify_installs
 from .progress import Progress
 from .redact import redact
 from .registry import FileOutcome, FileStatus, Registry, RetryPolicy, publish_files
 from .stage import UntrackedPackageError, in_git_checkout, stage_package
-from .verify import twine_check, verify_distribution
-from .verify_install import verify_installs
 
 __all__ = ["Outcome", "PackageOutcome", "SnapshotOptions", "SnapshotReport", "run_snapshot"]
 
@@ -587,8 +587,7 @@ def _dependency_missing(
     known: Mapping[str, frozenset[str]] | None,
 ) -> tuple[str, str] | None:
     """None when *project*==*version* is on the registry; else (project, why not uploaded)."""
-    from .changed_only import published_versions
-    from .registry import RegistryError
+    from .registry import RegistryError, published_versions
 
     if known is not None and project in known:
         versions = known[project]

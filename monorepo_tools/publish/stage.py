@@ -28,8 +28,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import PublishError
-from ..plan import PlannedPackage
-from ..rewrite import rewrite_staged
+from ..snapshot.plan import PlannedPackage
+from ..snapshot.rewrite import rewrite_staged
 
 __all__ = [
     "EXCLUDED_DIRS",

@@ -56,7 +56,46 @@ class _PortTaken(Exception):
     """The server could not bind its port (another process took it after ``_free_port``)."""
 
 
-class PypiServer:
+class _Server:
+    """What both registries share: a user with a random password, a free port on 127.0.0.1, a
+    log, the server process, and the folder its files land in."""
+
+    _stop_timeout = 10.0  # seconds between terminate and kill
+
+    def __init__(self, workdir: Path, username: str, packages_dir: Path, log: str) -> None:
+        self.workdir = workdir
+        self.packages_dir = packages_dir
+        self.username = username
+        self.password = secrets.token_urlsafe(18)
+        self.port = _free_port()
+        self.host = "127.0.0.1"
+        self.log = workdir / log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=self._stop_timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def files(self) -> dict[str, bytes]:
+        """The files the server stores: name -> bytes."""
+        if not self.packages_dir.exists():
+            return {}
+        return {
+            p.name: p.read_bytes()
+            for p in self.packages_dir.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        }
+
+
+class PypiServer(_Server):
     """A pypiserver process; ``url`` uploads, ``index_url`` is its simple index."""
 
     def __init__(self, workdir: Path, username: str = "ci") -> None:
@@ -64,19 +103,12 @@ class PypiServer:
             warnings.simplefilter("ignore", DeprecationWarning)
             from passlib.apache import HtpasswdFile
 
-        self.workdir = workdir
-        self.packages_dir = workdir / "packages"
+        super().__init__(workdir, username, workdir / "packages", "pypiserver.log")
         self.packages_dir.mkdir()
-        self.username = username
-        self.password = secrets.token_urlsafe(18)
         self.htpasswd = workdir / "htpasswd.txt"
         passwords = HtpasswdFile(str(self.htpasswd), new=True, default_scheme="apr_md5_crypt")
         passwords.set_password(self.username, self.password)
         passwords.save()
-        self.port = _free_port()
-        self.host = "127.0.0.1"
-        self.log = workdir / "pypiserver.log"
-        self.process: subprocess.Popen[bytes] | None = None
         self._started = False
 
     @property
@@ -158,26 +190,6 @@ class PypiServer:
         self.stop()
         raise RuntimeError(f"pypiserver did not answer within {timeout} s:\n{self.log.read_text()}")
 
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.process = None
-
-    def files(self) -> dict[str, bytes]:
-        """The files the server stores: name -> bytes."""
-        return {
-            p.name: p.read_bytes()
-            for p in self.packages_dir.rglob("*")
-            if p.is_file() and not p.name.startswith(".")
-        }
-
     def clear(self) -> None:
         for child in self.packages_dir.iterdir():
             if child.is_dir():
@@ -186,20 +198,15 @@ class PypiServer:
                 child.unlink()
 
 
-class DevpiServer:
+class DevpiServer(_Server):
     """A devpi-server process with user ``ci`` and its non-volatile index ``ci/dev``."""
 
+    _stop_timeout = 20.0
+
     def __init__(self, workdir: Path, username: str = "ci") -> None:
-        self.workdir = workdir
+        super().__init__(workdir, username, workdir / "server" / "+files", "devpi.log")
         self.serverdir = workdir / "server"
-        self.packages_dir = self.serverdir / "+files"
-        self.username = username
-        self.password = secrets.token_urlsafe(18)
         self.root_password = secrets.token_urlsafe(18)
-        self.port = _free_port()
-        self.host = "127.0.0.1"
-        self.log = workdir / "devpi.log"
-        self.process: subprocess.Popen[bytes] | None = None
         self._initialized = False
 
     @property
@@ -288,26 +295,13 @@ class DevpiServer:
         self._request("PUT", f"/{self.username}/dev",
                       {"type": "stage", "bases": [], "volatile": False}, mine)  # fmt: skip
 
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.process = None
 
-    def files(self) -> dict[str, bytes]:
-        if not self.packages_dir.exists():
-            return {}
-        return {
-            p.name: p.read_bytes()
-            for p in self.packages_dir.rglob("*")
-            if p.is_file() and not p.name.startswith(".")
-        }
+
+@pytest.fixture(scope="session")
+def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One build-environment cache for the session, shared by the build and dist-check tests
+    (the base temp folder is per xdist worker, and the cache locks its entries)."""
+    return tmp_path_factory.getbasetemp() / "build-envs"
 
 
 @pytest.fixture(scope="session")

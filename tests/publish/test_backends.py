@@ -19,33 +19,18 @@ from email.parser import HeaderParser
 from pathlib import Path
 
 import pytest
-from engine_helpers import copy_fixture
+from engine_helpers import GIT_ENV, copy_fixture
 
 from monorepo_tools.commands.check import check
 from monorepo_tools.config import load_config
-from monorepo_tools.plan import Plan, make_plan
 from monorepo_tools.publish.build import BuildRequest, build_all
+from monorepo_tools.publish.check_dists import verify_distribution
 from monorepo_tools.publish.stage import stage_package
-from monorepo_tools.publish.verify import verify_distribution
-from monorepo_tools.versions import SnapshotId
+from monorepo_tools.snapshot.plan import Plan, make_plan
+from monorepo_tools.snapshot.versions import SnapshotId
 from monorepo_tools.workspace import load_workspace
 
 pytestmark = pytest.mark.slow
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_SYSTEM": os.devnull,
-}
-
-
-@pytest.fixture(scope="session")
-def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.getbasetemp() / "build-envs"
-
 
 def _git(root: Path, *args: str) -> None:
     subprocess.run(

@@ -30,15 +30,10 @@ from monorepo_tools.publish.build import (
     build_all,
     ensure_build_env,
 )
+from monorepo_tools.publish.build.hooks import _HookCall
 
 HATCHLING = ("hatchling",)
 pytestmark = pytest.mark.slow  # real builds in real environments: `nox -s quick` skips them
-
-
-@pytest.fixture(scope="session")
-def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One build-environment cache for the session (test_verify.py uses the same folder)."""
-    return tmp_path_factory.getbasetemp() / "build-envs"
 
 
 def make_package(
@@ -239,13 +234,13 @@ def test_setuptools_builds_in_a_fresh_process_per_hook(
     original_fresh = build_module._Hooks._call_fresh
     original_worker = build_module._Hooks._call_worker
 
-    def spy_fresh(self: build_module._Hooks, *args: object, **kwargs: object) -> object:
-        fresh_hooks.append(str(args[3]))
-        return original_fresh(self, *args, **kwargs)  # type: ignore[arg-type]
+    def spy_fresh(self: build_module._Hooks, call: _HookCall) -> object:
+        fresh_hooks.append(call.hook)
+        return original_fresh(self, call)
 
-    def spy_worker(self: build_module._Hooks, *args: object, **kwargs: object) -> object:
-        worker_hooks.append(str(args[2]))
-        return original_worker(self, *args, **kwargs)  # type: ignore[arg-type]
+    def spy_worker(self: build_module._Hooks, call: _HookCall) -> object:
+        worker_hooks.append(call.hook)
+        return original_worker(self, call)
 
     monkeypatch.setattr(build_module._Hooks, "_call_fresh", spy_fresh)
     monkeypatch.setattr(build_module._Hooks, "_call_worker", spy_worker)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from gitrepo import append, commit_all, git, init_repo
 
-from monorepo_tools.publish.verify_install import make_venv
+from monorepo_tools.publish.install_check import make_venv
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "snapshot-repo"

@@ -39,8 +39,9 @@ from clients import (
     run,
     upstream_server,
 )
+from engine_helpers import copy_demo
 
-from monorepo_tools.publish.verify_install import make_venv
+from monorepo_tools.publish.install_check import make_venv
 
 REPO = Path(__file__).resolve().parents[2]
 PYPI = "https://pypi.org/simple"
@@ -80,14 +81,7 @@ def demo(pypiserver: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     primary = type(pypiserver)(_mkdir(work / "primary"))
     primary.start()
     forwarding = forwarding_server(primary, _mkdir(work / "forwarding"), upstream.index_url)
-    root = work / "monorepo"
-    root.mkdir()
-    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(
-        REPO / "packages",
-        root / "packages",
-        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".venv", "*.egg-info"),
-    )
+    root = copy_demo(work / "monorepo")
     for argv in (["init", "-q"], ["add", "-A"], ["-c", "user.email=t@e", "-c", "user.name=t",
                                                  "commit", "-qm", "demo"]):  # fmt: skip
         subprocess.run(["git", *argv], cwd=root, check=True, capture_output=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engine_helpers import tool_env
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "snapshot-repo"
@@ -42,21 +43,6 @@ def git_repo(root: Path) -> Path:
     git(root, "add", "-A")
     git(root, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "init")
     return root
-
-
-def base_env(build_env_dir: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GITLAB_", "CI", "GITHUB_", "MONOREPO_", "TWINE_"))
-    }
-    env.update(
-        PYTHONPATH=str(REPO),
-        PIP_CONFIG_FILE=os.devnull,
-        MONOREPO_BUILD_ENV_DIR=str(build_env_dir),
-    )
-    env.update(extra)
-    return env
 
 
 def snapshot(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -104,7 +90,7 @@ def test_in_git_untracked_files_never_ship_and_an_untracked_package_is_refused(
     pyproject.write_text(pyproject.read_text().replace("delta", "epsilon"))
     (new / "src" / "delta").rename(new / "src" / "epsilon")
     (new / ".env").write_text("TOKEN=also-leaked\n")
-    done = snapshot(repo, base_env(build_env_dir), "--dry-run", "--snapshot-id", "11")
+    done = snapshot(repo, tool_env(build_env_dir), "--dry-run", "--snapshot-id", "11")
     assert done.returncode == 1, done.stderr
     assert "untracked-package" in done.stdout and "packages/epsilon" in done.stdout
     assert "git add packages/epsilon" in done.stdout
@@ -124,7 +110,7 @@ def test_outside_git_the_exclusions_apply_and_the_warning_is_loud(
         ".pypirc": "",
     }.items():
         (repo / "packages" / "alpha" / "src" / "alpha" / name).write_text(text)
-    done = snapshot(repo, base_env(build_env_dir), "--dry-run", "--snapshot-id", "12")
+    done = snapshot(repo, tool_env(build_env_dir), "--dry-run", "--snapshot-id", "12")
     assert done.returncode == 0, done.stderr
     assert "WARNING" in done.stderr and "not a git checkout" in done.stderr
     names = [n.rsplit("/", 1)[-1] for n in sdist_members(repo, "12", "alpha")]
@@ -137,7 +123,7 @@ def test_a_tracked_symlink_out_of_the_package_is_refused(repo: Path, build_env_d
     outside.write_text("ssh key\n")
     (repo / "packages" / "alpha" / "src" / "alpha" / "key").symlink_to(outside)
     git_repo(repo)
-    done = snapshot(repo, base_env(build_env_dir), "--dry-run", "--snapshot-id", "13")
+    done = snapshot(repo, tool_env(build_env_dir), "--dry-run", "--snapshot-id", "13")
     assert done.returncode == 1
     assert "symlink leading out of the package folder" in done.stdout
     assert not list((repo / ".monorepo" / "dist" / "13").glob("alpha-*"))
@@ -203,7 +189,7 @@ def test_no_credential_in_any_form_reaches_a_build_backend(
         "api-key-999",
     }
     host = f"{pypiserver.host}:{pypiserver.port}"
-    env = base_env(
+    env = tool_env(
         build_env_dir,
         MONOREPO_REPOSITORY_URL=f"http://{pypiserver.username}:{password}@{host}/",
         MONOREPO_INDEX_URL=f"http://{pypiserver.username}:{password}@{host}/simple/",

@@ -18,7 +18,7 @@ from engine_helpers import Run
 from monorepo_tools.errors import ConfigError
 from monorepo_tools.publish.registry import registry_from_env
 from monorepo_tools.publish.run import snapshot_lock
-from monorepo_tools.versions import MAX_ID_DIGITS, resolve_snapshot_id
+from monorepo_tools.snapshot.versions import MAX_ID_DIGITS, resolve_snapshot_id
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "snapshot-repo"

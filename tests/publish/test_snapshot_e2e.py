@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engine_helpers import tool_env
 
-from monorepo_tools.publish.verify_install import make_venv
+from monorepo_tools.publish.install_check import make_venv
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "snapshot-repo"
@@ -60,22 +61,13 @@ class Runner:
         self.registry = registry
 
     def env(self, password: str | None = None, **extra: str) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("GITLAB_", "CI", "GITHUB_", "MONOREPO_", "TWINE_"))
+        registry = {
+            "MONOREPO_REPOSITORY_URL": self.registry.url,
+            "MONOREPO_INDEX_URL": self.registry.index_url,
+            "MONOREPO_REPOSITORY_USERNAME": self.registry.username,
+            "MONOREPO_REPOSITORY_PASSWORD": self.registry.password if password is None else password,
         }
-        env.update(
-            PYTHONPATH=str(REPO),
-            PIP_CONFIG_FILE=os.devnull,
-            MONOREPO_BUILD_ENV_DIR=str(self.build_env_dir),
-            MONOREPO_REPOSITORY_URL=self.registry.url,
-            MONOREPO_INDEX_URL=self.registry.index_url,
-            MONOREPO_REPOSITORY_USERNAME=self.registry.username,
-            MONOREPO_REPOSITORY_PASSWORD=self.registry.password if password is None else password,
-        )
-        env.update(extra)
-        return env
+        return tool_env(self.build_env_dir, **{**registry, **extra})
 
     def __call__(
         self, root: Path, *args: str, env: dict[str, str] | None = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,8 +17,9 @@ from typing import Any
 
 import pytest
 from clients import packaging_wheel, upstream_server
+from engine_helpers import copy_demo
 
-from monorepo_tools.publish.verify_install import make_venv
+from monorepo_tools.publish.install_check import make_venv
 
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOT_ID = str(700_000 + os.getpid() % 100_000)
@@ -40,14 +40,7 @@ def published(
     (work / "upstream").mkdir()
     upstream = upstream_server(pypiserver, work / "upstream")
     packaging_wheel(upstream.packages_dir)
-    root = work / "monorepo"
-    root.mkdir()
-    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(
-        REPO / "packages",
-        root / "packages",
-        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"),
-    )
+    root = copy_demo(work / "monorepo")
     env = {
         k: v
         for k, v in os.environ.items()

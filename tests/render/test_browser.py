@@ -12,7 +12,6 @@ cannot be installed the tests skip with the reason, except under ``CI=true``, wh
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,18 +29,9 @@ from monorepo_tools.render.select import focus_view
 from monorepo_tools.workspace import load_workspace
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1600, "height": 1000}
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from chromium import ARGS, VIEWPORT, chromium_executable  # noqa: E402
 
 
 def _unavailable(reason: str) -> None:
@@ -62,7 +52,7 @@ def artifacts_dir() -> Path:
 def browser() -> Iterator[Any]:
     script = REPO / ".ci" / "provision" / "chromium.sh"
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=900)
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    executable = chromium_executable()
     if done.returncode != 0 or executable is None:
         _unavailable(f"chromium could not be provisioned: {done.stderr.strip()[-400:]}")
     try:
@@ -106,7 +96,6 @@ class Pages:
             if name == "demo":
                 self.made[name] = Page(name, REPO, _render(REPO, self.base / "demo.html"))
             else:
-                sys.path.insert(0, str(REPO / "benchmarks"))
                 from generate import generate
 
                 root = self.base / f"repo{name}"

@@ -10,6 +10,7 @@ import os
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -90,6 +91,25 @@ class _Worker:
             self.process.stdout.close()
 
 
+@dataclass(frozen=True)
+class _HookCall:
+    """One hook call: which backend, in which build environment, on what, logged where."""
+
+    build_env: BuildEnv
+    backend: str
+    backend_path: Sequence[str]
+    hook: str
+    source_dir: Path
+    out_dir: Path | None
+    log_path: Path
+    extra: Mapping[str, str]
+
+    @property
+    def worker_key(self) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+        """Calls with the same key may share a pooled worker."""
+        return (self.build_env.key, self.backend, tuple(sorted(self.extra.items())))
+
+
 class _Hooks:
     """Runs hooks: pooled workers for stateless backends, a fresh process for the rest."""
 
@@ -129,25 +149,25 @@ class _Hooks:
         log_path: Path,
         extra: Mapping[str, str] = _NO_EXTRA,
     ) -> Any:
-        if self.reusable(backend, backend_path):
-            return self._call_worker(build_env, backend, hook, source_dir, out_dir, log_path, extra)
-        return self._call_fresh(
+        call = _HookCall(
             build_env, backend, backend_path, hook, source_dir, out_dir, log_path, extra
         )
+        if self.reusable(backend, backend_path):
+            return self._call_worker(call)
+        return self._call_fresh(call)
 
     # -- pooled workers
 
-    def _acquire(self, build_env: BuildEnv, backend: str, extra: Mapping[str, str]) -> _Worker:
-        key = (build_env.key, backend, tuple(sorted(extra.items())))
+    def _acquire(self, call: _HookCall) -> _Worker:
         with self._lock:
-            idle = self._idle.setdefault(key, [])
+            idle = self._idle.setdefault(call.worker_key, [])
             if idle:
                 return idle.pop()
             self._count += 1
             number = self._count
         worker = _Worker(
-            build_env.python,
-            self.environment(build_env, extra),
+            call.build_env.python,
+            self.environment(call.build_env, call.extra),
             self.scratch / f"worker-{number}.log",
             self.scratch,
         )
@@ -155,31 +175,19 @@ class _Hooks:
             self._all.append(worker)
         return worker
 
-    def _release(
-        self, build_env: BuildEnv, backend: str, worker: _Worker, extra: Mapping[str, str]
-    ) -> None:
-        key = (build_env.key, backend, tuple(sorted(extra.items())))
+    def _release(self, call: _HookCall, worker: _Worker) -> None:
         with self._lock:
-            self._idle.setdefault(key, []).append(worker)
+            self._idle.setdefault(call.worker_key, []).append(worker)
 
-    def _call_worker(
-        self,
-        build_env: BuildEnv,
-        backend: str,
-        hook: str,
-        source_dir: Path,
-        out_dir: Path | None,
-        log_path: Path,
-        extra: Mapping[str, str],
-    ) -> Any:
-        worker = self._acquire(build_env, backend, extra)
+    def _call_worker(self, call: _HookCall) -> Any:
+        worker = self._acquire(call)
         request: dict[str, Any] = {
-            "hook": hook,
-            "source_dir": str(source_dir),
-            "out_dir": None if out_dir is None else str(out_dir),
-            "backend": backend,
+            "hook": call.hook,
+            "source_dir": str(call.source_dir),
+            "out_dir": None if call.out_dir is None else str(call.out_dir),
+            "backend": call.backend,
             "backend_path": [],
-            "log": str(log_path),
+            "log": str(call.log_path),
         }
         try:
             response = worker.call(request)
@@ -187,34 +195,27 @@ class _Hooks:
             worker.close()
             raise
         if response.get("ok"):
-            self._release(build_env, backend, worker, extra)
+            self._release(call, worker)
             return response.get("return")
         kind = response.get("kind")
         if kind == "hook_missing":
-            self._release(build_env, backend, worker, extra)
+            self._release(call, worker)
         else:
             worker.close()  # a backend that raised may be left in any state: never reuse it
         error = str(response.get("error") or "the hook failed")
         if kind == "backend_unavailable":
-            raise _HookError(f"cannot import the build backend {backend!r}", error)
+            raise _HookError(f"cannot import the build backend {call.backend!r}", error)
         raise _HookError(error)
 
     # -- fresh processes (pyproject_hooks, as pip and pypa/build do)
 
-    def _call_fresh(
-        self,
-        build_env: BuildEnv,
-        backend: str,
-        backend_path: Sequence[str],
-        hook: str,
-        source_dir: Path,
-        out_dir: Path | None,
-        log_path: Path,
-        extra: Mapping[str, str],
-    ) -> Any:
+    def _call_fresh(self, call: _HookCall) -> Any:
         from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMissing
 
-        environ = self.environment(build_env, extra)
+        build_env, backend, hook, out_dir, log_path = (
+            call.build_env, call.backend, call.hook, call.out_dir, call.log_path
+        )  # fmt: skip
+        environ = self.environment(build_env, call.extra)
 
         def runner(
             cmd: Sequence[str],
@@ -234,9 +235,9 @@ class _Hooks:
 
         try:
             caller = BuildBackendHookCaller(
-                str(source_dir),
+                str(call.source_dir),
                 backend,
-                backend_path=list(backend_path) or None,
+                backend_path=list(call.backend_path) or None,
                 runner=runner,
                 python_executable=str(build_env.python),
             )

@@ -51,7 +51,7 @@ credential advice), :mod:`.messages` (outcome texts).
 from __future__ import annotations
 
 from ..redact import Secret
-from .index import published_files
+from .index import published_files, published_versions
 from .model import MAX_RETRY_AFTER, FileOutcome, FileStatus, Registry, RegistryError, RetryPolicy
 from .publish import publish_files
 from .select import registry_from_env
@@ -66,5 +66,6 @@ __all__ = [
     "Secret",
     "publish_files",
     "published_files",
+    "published_versions",
     "registry_from_env",
 ]

@@ -12,7 +12,13 @@ import urllib.request
 from collections.abc import Callable
 from typing import IO, TypeVar
 
-from packaging.utils import canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 
 from ..._version import __version__
 from ..local_index import IndexLink, LocalIndex, parse_simple_page
@@ -175,3 +181,18 @@ def published_files(registry: Registry, project: str, policy: RetryPolicy) -> di
     except RegistryError as exc:
         raise RegistryError(redact(str(exc), registry.secrets), exc.status) from None
     return {link.filename: link.sha256 for link in links}
+
+
+def published_versions(registry: Registry, project: str, policy: RetryPolicy) -> frozenset[str]:
+    """The normalized versions of *project* on the registry (from its files' names)."""
+    found: set[str] = set()
+    for filename in published_files(registry, project, policy):
+        try:
+            if filename.endswith(".whl"):
+                version = parse_wheel_filename(filename)[1]
+            else:
+                version = parse_sdist_filename(filename)[1]
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            continue
+        found.add(str(version))
+    return frozenset(found)

@@ -4,7 +4,7 @@ package docstring for the order."""
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ...config import STATE_DIR
@@ -149,15 +149,28 @@ def _generic_registry(
             "GITLAB_PYPI_USERNAME and GITLAB_PYPI_PASSWORD)"
         )
     origin = f"{source} + " + (index_source if explicit_index else "default index <url>/simple/")
+    return _remote("repository", _strip_userinfo(url), index, creds, origin)
+
+
+def _remote(
+    kind: str,
+    upload_url: str,
+    index: str,
+    creds: tuple[str, str, str],
+    origin: str,
+    warnings: Sequence[str] = (),
+) -> Registry:
+    """A registry reached over HTTP: *creds* is (username, password, where they came from)."""
     return Registry(
-        kind="repository",
-        upload_url=_strip_userinfo(url),
+        kind=kind,
+        upload_url=upload_url,
         index_url=_strip_userinfo(index),
         username=creds[0],
         password=Secret(creds[1]),
         local_dir=None,
         origin=origin,
         credentials_from=creds[2],
+        warnings=tuple(warnings),
     )
 
 
@@ -223,14 +236,4 @@ def _gitlab_registry(
             "Project Not Found; the job's user also needs the Developer role there"
         )
     origin = f"{project_source} + {api_source}" + (f" + {index_source}" if explicit_index else "")
-    return Registry(
-        kind="gitlab",
-        upload_url=upload,
-        index_url=_strip_userinfo(index),
-        username=creds[0],
-        password=Secret(creds[1]),
-        local_dir=None,
-        origin=origin,
-        credentials_from=creds[2],
-        warnings=tuple(warnings),
-    )
+    return _remote("gitlab", upload, index, creds, origin, warnings)

@@ -11,7 +11,7 @@ backend can tell them (:mod:`.metadata_hook`).
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,43 +99,33 @@ def read_common(doc: dict[str, Any], package_dir: str, problems: list[Problem]) 
             )
         )
 
-    groups = doc.get("dependency-groups")
-    if isinstance(groups, dict):
-        for group, reqs in groups.items():
-            # PEP 735 allows {include-group = "..."} tables next to strings: not requirements.
-            strings = [r for r in reqs if isinstance(r, str)] if isinstance(reqs, list) else reqs
-            collect(
-                out.dev,
-                problems,
-                strings,
-                f"dependency-groups.{group}",
-                EdgeKind.DEV,
-                group,
-                package_dir,
-            )
+    def dev_groups(groups: object, where: str, strings: Callable[[list[Any]], list[Any]]) -> None:
+        if isinstance(groups, dict):
+            for group, reqs in groups.items():
+                items = strings(reqs) if isinstance(reqs, list) else reqs
+                collect(
+                    out.dev, problems, items, f"{where}.{group}", EdgeKind.DEV, group, package_dir
+                )
+
+    # PEP 735 allows {include-group = "..."} tables next to strings: not requirements.
+    dev_groups(doc.get("dependency-groups"), "dependency-groups", _strings)
     pdm = tool.get("pdm")
     pdm_dev = pdm.get("dev-dependencies") if isinstance(pdm, dict) else None
-    if isinstance(pdm_dev, dict):
-        for group, reqs in pdm_dev.items():
-            strings = (
-                [r[3:].strip() if isinstance(r, str) and r.startswith("-e ") else r for r in reqs]
-                if isinstance(reqs, list)
-                else reqs
-            )
-            collect(
-                out.dev,
-                problems,
-                strings,
-                f"tool.pdm.dev-dependencies.{group}",
-                EdgeKind.DEV,
-                group,
-                package_dir,
-            )
+    dev_groups(pdm_dev, "tool.pdm.dev-dependencies", _editable_stripped)
     uv = tool.get("uv")
     sources = uv.get("sources") if isinstance(uv, dict) else None
     if isinstance(sources, dict):
         out.uv_sources = tuple(_uv_sources(sources, package_dir, problems))
     return out
+
+
+def _strings(reqs: list[Any]) -> list[Any]:
+    return [r for r in reqs if isinstance(r, str)]
+
+
+def _editable_stripped(reqs: list[Any]) -> list[Any]:
+    """PDM's dev groups may hold ``-e <path>`` lines: the requirement is what follows."""
+    return [r[3:].strip() if isinstance(r, str) and r.startswith("-e ") else r for r in reqs]
 
 
 @dataclass

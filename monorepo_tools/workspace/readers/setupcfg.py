@@ -6,7 +6,7 @@
   one requirement per line (``;``-separated on one line is read too), comments skipped.
 
 It is read with the standard library's ``configparser`` (no interpolation); staging rewrites it
-with configupdater so comments and layout survive (:mod:`monorepo_tools.rewrite`).
+with configupdater so comments and layout survive (:mod:`monorepo_tools.snapshot.rewrite`).
 """
 
 from __future__ import annotations

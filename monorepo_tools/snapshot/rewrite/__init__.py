@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import PublishError
+from ...errors import PublishError
 from .pyproject import rewrite_pyproject
 
 if TYPE_CHECKING:

@@ -27,15 +27,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .commands.check import CheckResult
-from .errors import PlanError
-from .graph import BLOCKING_KINDS
-from .render.check import render_check
-from .requirements import ParsedRequirement
-from .rules import Finding
+from ..commands.check import CheckResult
+from ..errors import PlanError
+from ..graph import BLOCKING_KINDS
+from ..render.report import render_check
+from ..requirements import ParsedRequirement
+from ..rules import Finding
+from ..workspace import EdgeKind, Package, Workspace
+from ..workspace.version_sources import latest_tags, match_tag
 from .versions import SnapshotId, dev_release, snapshot_version
-from .workspace import EdgeKind, Package, Workspace
-from .workspace.version_sources import latest_tags, match_tag
 
 __all__ = ["Plan", "PlannedPackage", "make_plan", "pin"]
 

@@ -4,7 +4,8 @@ Contract: of the full plan, only the publishable packages affected since REF (ru
 optional edges: what a publish needs) are kept. Each internal pin of a kept package on a package
 that is *not* kept points at the exact version that dependency already has on the registry: its
 newest snapshot (``<base_release>.devN``) of its current base release, found by looking the
-project up in the registry's simple index (:func:`~monorepo_tools.publish.registry.published_files`).
+project up in the registry's simple index
+(:func:`~monorepo_tools.publish.registry.published_versions`).
 A dependency with no such version was never published at this base: it is kept (published at
 this snapshot's id) as well, and so on down its own dependencies. The default (no REF) stays the
 specification's: every publishable package at one id.
@@ -15,36 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
 from packaging.version import Version
 
 from ..graph import BLOCKING_KINDS
-from ..plan import Plan, PlannedPackage, pin
-from ..versions import base_release
 from ..workspace import Workspace
-from .registry import Registry, RetryPolicy, published_files
+from .plan import Plan, PlannedPackage, pin
+from .versions import base_release
 
-__all__ = ["ChangedOnly", "changed_only_plan", "newest_snapshot", "published_versions"]
-
-
-def published_versions(registry: Registry, project: str, policy: RetryPolicy) -> frozenset[str]:
-    """The normalized versions of *project* on the registry (from its files' names)."""
-    found: set[str] = set()
-    for filename in published_files(registry, project, policy):
-        try:
-            if filename.endswith(".whl"):
-                version = parse_wheel_filename(filename)[1]
-            else:
-                version = parse_sdist_filename(filename)[1]
-        except (InvalidWheelFilename, InvalidSdistFilename):
-            continue
-        found.add(str(version))
-    return frozenset(found)
+__all__ = ["ChangedOnly", "changed_only_plan", "newest_snapshot"]
 
 
 def newest_snapshot(versions: Collection[str], base_version: str) -> str | None:

@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 from clients import upstream_server, wheel
 
-from monorepo_tools.publish import verify_install
-from monorepo_tools.publish.local_index import LocalIndex
-from monorepo_tools.publish.registry import registry_from_env
-from monorepo_tools.publish.verify_install import (
+from monorepo_tools.publish import install_check
+from monorepo_tools.publish.install_check import (
     PIP_ALLOWLIST,
     PROBE_ALLOWLIST,
     pip_env,
     probe_env,
     verify_installs,
 )
+from monorepo_tools.publish.local_index import LocalIndex
+from monorepo_tools.publish.registry import registry_from_env
 
 pytestmark = pytest.mark.slow
 
@@ -161,7 +161,7 @@ def test_the_local_index_takes_third_party_dependencies_from_pypi(
 ) -> None:
     # The local index is a folder of this monorepo's packages: it never forwards. PyPI is
     # played by the upstream server here.
-    monkeypatch.setattr(verify_install, "PYPI", upstream.index_url)
+    monkeypatch.setattr(install_check, "PYPI", upstream.index_url)
     registry = registry_from_env({}, tmp_path)
     assert registry.kind == "local" and registry.local_dir is not None
     built = wheel(tmp_path / "dist", "local-app", "3.0.dev1", ["tiny-thirdparty"])

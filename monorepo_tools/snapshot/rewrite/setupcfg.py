@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..errors import PublishError
+from ...errors import PublishError
 
 __all__ = ["rewrite_setup_cfg"]
 

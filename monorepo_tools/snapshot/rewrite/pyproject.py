@@ -37,7 +37,7 @@ import tomlkit
 from tomlkit.container import OutOfOrderTableProxy
 from tomlkit.items import Array, InlineTable, Table
 
-from ..errors import PublishError
+from ...errors import PublishError
 
 __all__ = ["rewrite_pyproject"]
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = [
     "MAX_ID_DIGITS",

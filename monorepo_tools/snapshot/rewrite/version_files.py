@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import PublishError
+from ...errors import PublishError
 
 __all__ = ["rewrite_version_file"]
 

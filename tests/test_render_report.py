@@ -1,4 +1,4 @@
-"""render.check: the text, json, github and gitlab reports of hand-made findings."""
+"""render.report: the text, json, github and gitlab reports of hand-made findings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from monorepo_tools.render.check import CHECK_FORMATS, CheckSummary, fingerprint, render_check
+from monorepo_tools.render.report import CHECK_FORMATS, CheckSummary, fingerprint, render_check
 from monorepo_tools.rules import Finding
 
 DEP = Finding(

@@ -16,16 +16,10 @@ from pathlib import Path
 import pytest
 
 from monorepo_tools.publish.build import BuildRequest, BuildResult, build_all
-from monorepo_tools.publish.verify import twine_check, verify_distribution
+from monorepo_tools.publish.check_dists import twine_check, verify_distribution
 
 SNAPSHOT = "0.3.0.dev42"
 PINS = {"pkg-core": "0.2.0.dev42", "Pkg_Util": "1.0.0.dev42"}  # names as anyone spells them
-
-
-@pytest.fixture(scope="session")
-def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The same session-wide build-environment cache as test_build.py."""
-    return tmp_path_factory.getbasetemp() / "build-envs"
 
 
 def _package(
