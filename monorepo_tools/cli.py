@@ -484,17 +484,11 @@ def _run_check(args: argparse.Namespace) -> int:
     else:
         memo = _output_cache(args, *shape)
     hit = memo.get()
-    if hit is None:  # only on a miss: a hit imports no networkx
-        from .workspace.cache import prefetch_while_parsing
-
-        # A cold read of many files imports the check machinery while its forked parsers work.
-        with prefetch_while_parsing(
-            "monorepo_tools.commands.check", "monorepo_tools.render.report"
-        ):
-            workspace = memo.workspace()
-        from .commands.check import check
+    if hit is None:
+        from .commands.check import check  # only on a miss: a hit imports no networkx
         from .render.report import render_check
 
+        workspace = memo.workspace()
         result = check(workspace)
         note = None
         if changes is not None:

@@ -348,31 +348,6 @@ def test_forked_parsing_gives_the_same_packages(
     assert parsed == sequential and segments == []
 
 
-def test_a_prefetch_leaves_every_chunk_to_the_children_and_imports_meanwhile(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = generate(tmp_path / "gen", 60, seed=4).root
-    config = load_config(root)
-    jobs = [
-        (folder, primary, ws_module._signature(st))
-        for folder, (primary, st) in ws_module.scan(config).items()
-    ]
-    sequential = [ws_module._parse_one(config.root, *job) for job in jobs]
-    monkeypatch.setattr(ws_module, "_PARALLEL_MIN", 10)
-    if not ws_module._can_fork() or ws_module._cpu_count() < 2:
-        pytest.skip("no fork or a single CPU: parsing stays in one process")
-    imported: list[str] = []
-    monkeypatch.setattr(ws_module.importlib, "import_module", imported.append)
-    with ws_module.prefetch_while_parsing("some.module"):
-        parsed, segments = ws_module._parse_files(config.root, jobs)
-    assert parsed == sequential  # same packages, same order
-    assert imported == ["some.module"]
-    assert {folder for s in segments for folder, _ in s.rows} == {job[0] for job in jobs}
-    assert ws_module._PREFETCH == ()  # the block is over: the next read parses a chunk here
-    parsed, segments = ws_module._parse_files(config.root, jobs)
-    assert parsed == sequential and imported == ["some.module"]
-
-
 def test_a_cold_run_with_forked_workers_writes_a_complete_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

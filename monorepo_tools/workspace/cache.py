@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib
 import marshal
 import operator
 import os
@@ -27,7 +26,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -44,14 +43,7 @@ from .model import Dependency, EdgeKind, Package, Problem, UvSource, Workspace
 from .readers import read_package
 from .resolve import build_workspace, gc_paused
 
-__all__ = [
-    "OutputCache",
-    "ensure_state_dir",
-    "gc_paused",
-    "load_workspace",
-    "prefetch_while_parsing",
-    "read_packages",
-]
+__all__ = ["OutputCache", "ensure_state_dir", "gc_paused", "load_workspace", "read_packages"]
 
 # ---------------------------------------------------------------------------------------------
 # The parse cache
@@ -85,23 +77,6 @@ _RACY_NS = 2_000_000_000  # a file modified this close to the cache write is re-
 _SEGMENT_ROWS = 500
 _PARALLEL_MIN = 300  # files to parse per worker before forking one pays off
 _MAX_WORKERS = 8
-_PREFETCH: tuple[str, ...] = ()
-
-
-@contextlib.contextmanager
-def prefetch_while_parsing(*modules: str) -> Iterator[None]:
-    """Within this block, name the modules the command imports right after reading (``check``:
-    the graph, the rules, networkx). A cold read that forks its parsers then hands every chunk
-    to the children and imports *modules* here meanwhile, instead of parsing a chunk first and
-    importing after: the import (~0.5 s for networkx) overlaps the parsing. Nothing changes for
-    a cache hit or a read too small to fork."""
-    global _PREFETCH
-    before, _PREFETCH = _PREFETCH, modules
-    try:
-        yield
-    finally:
-        _PREFETCH = before
-
 
 Signature = tuple[int, ...]  # size, mtime_ns, inode, ctime_ns of each file read (4 per file)
 CacheEntry = tuple[Signature, bytes, Package]  # signature, blake2b digest, package
@@ -510,22 +485,17 @@ def _can_fork() -> bool:
 def _parse_forked(
     root: Path, jobs: list[_Job], workers: int
 ) -> tuple[list[_Parsed], list[_Segment]]:
-    """Split *jobs* in *workers* contiguous chunks: this process parses the first (or, with a
-    prefetch, imports the prefetched modules), forked children the others, each sending back its
-    rows as cache segments on a pipe.
+    """Split *jobs* in *workers* contiguous chunks: this process parses the first, forked
+    children the others, each sending back its rows as cache segments on a pipe.
 
     A child that fails for any reason (killed, out of memory, a bug) costs time, never
     correctness: its chunk is parsed here instead.
     """
     size = -(-len(jobs) // workers)
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    prefetch = _PREFETCH
-    # With modules to import (prefetch_while_parsing), every chunk goes to a child and this
-    # process imports them meanwhile; otherwise it parses the first chunk itself.
-    own, forked = ([], chunks) if prefetch else (chunks[0], chunks[1:])
     children: list[tuple[int, int, list[_Job]]] = []
     try:
-        for chunk in forked:
+        for chunk in chunks[1:]:
             read_end, write_end = os.pipe()
             pid = os.fork()
             if pid == 0:  # the child: never returns
@@ -544,10 +514,7 @@ def _parse_forked(
                     os._exit(status)
             os.close(write_end)
             children.append((pid, read_end, chunk))
-        for module in prefetch:
-            with contextlib.suppress(ImportError):  # the real import, later, says what is wrong
-                importlib.import_module(module)
-        results = [_parse_one(root, folder, primary, sig) for folder, primary, sig in own]
+        results = [_parse_one(root, folder, primary, sig) for folder, primary, sig in chunks[0]]
         segments: list[_Segment] = []
         while children:
             pid, read_end, chunk = children.pop(0)
