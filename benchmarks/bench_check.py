@@ -278,6 +278,8 @@ def components(root: Path, env: dict[str, str]) -> list[tuple[str, float, str]]:
     import tomllib
 
     from monorepo_tools import workspace as ws_module
+    from monorepo_tools.workspace import cache as ws_cache
+    from monorepo_tools.workspace.readers import toml as toml_reader
     from monorepo_tools.commands.graph import render_graph
     from monorepo_tools.config import Config, load_config
     from monorepo_tools.graph import build_graph
@@ -296,25 +298,25 @@ def components(root: Path, env: dict[str, str]) -> list[tuple[str, float, str]]:
     row("import monorepo_tools.cli (the whole tool, networkx included)", tool, "per process")
 
     config = load_config(root)
-    stats = ws_module._scan(config)
+    stats = ws_cache.scan(config)
     folders = list(stats)
-    jobs = [(f, ws_module._signature(st)) for f, st in stats.items()]
+    jobs = [(f, primary, ws_cache._signature(st)) for f, (primary, st) in stats.items()]
     n = len(folders)
     row(
         "discovery: glob + one stat per pyproject",
-        _best(lambda: ws_module._scan(config)),
+        _best(lambda: ws_cache.scan(config)),
         f"{n} files",
     )
     datas = [(root / f / "pyproject.toml").read_bytes() for f in folders]
     texts = [d.decode() for d in datas]
     toml = _best(lambda: [tomllib.loads(t) for t in texts])
     row("tomllib.loads", toml, f"{toml / n * 1e3:.3f} ms a file")
-    plain = _best(lambda: [ws_module._plain_toml(t) for t in texts])
-    accepted = sum(ws_module._plain_toml(t) is not None for t in texts)
+    fast = _best(lambda: [toml_reader.fast_loads(t) for t in texts])
+    accepted = sum(toml_reader.fast_loads(t) is not None for t in texts)
     row(
-        "plain-TOML reader (tomllib for the rest)",
-        plain,
-        f"{plain / n * 1e3:.3f} ms a file, reads {accepted}/{n}",
+        "rtoml fast path (tomllib for the rest)",
+        fast,
+        f"{fast / n * 1e3:.3f} ms a file, reads {accepted}/{n}",
     )
     docs = [tomllib.loads(t) for t in texts]
     strings = [
@@ -354,7 +356,6 @@ def components(root: Path, env: dict[str, str]) -> list[tuple[str, float, str]]:
         pass
 
     def read_all() -> None:
-        ws_module._INTERNER = ws_module._Interner()  # nothing shared from a previous round
         for f, d in zip(folders, datas, strict=True):
             ws_module.read_package(config.root, f, d)
 
@@ -364,35 +365,34 @@ def components(root: Path, env: dict[str, str]) -> list[tuple[str, float, str]]:
         read,
         f"{read / n * 1e3:.3f} ms a file",
     )
-    original = ws_module._plain_toml
-    ws_module._plain_toml = lambda text: None
+    original = toml_reader.fast_loads
+    toml_reader.fast_loads = lambda text: None  # type: ignore[assignment]
     try:
         slow = _best(read_all)
     finally:
-        ws_module._plain_toml = original
+        toml_reader.fast_loads = original
     row("  the same with tomllib only", slow, f"{slow / n * 1e3:.3f} ms a file")
 
     def parse_all() -> object:
-        ws_module._INTERNER = ws_module._Interner()
-        return ws_module._parse_files(config.root, jobs)
+        return ws_cache._parse_files(config.root, jobs)
 
     forked = _best(parse_all, repeat=2)
-    note = f"{ws_module._cpu_count()} CPUs, forks from {2 * ws_module._PARALLEL_MIN} files"
+    note = f"{ws_cache._cpu_count()} CPUs, forks from {2 * ws_cache._PARALLEL_MIN} files"
     row("read + parse every file as a cold run does", forked, note)
-    parsed, _ = ws_module._parse_files(config.root, jobs)
-    entries = {f: (sig, d or b"", p) for (f, sig), (d, p) in zip(jobs, parsed, strict=True)}
+    parsed, _ = ws_cache._parse_files(config.root, jobs)
+    entries = {job[0]: (sig, d or b"", p) for job, (sig, d, p) in zip(jobs, parsed, strict=True)}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Config(Path(tmp), config.package_globs, config.globs_from)
-        path = ws_module._cache_path(scratch)
-        save = _best(lambda: ws_module._save_cache(scratch, path, entries, time.time_ns()))
+        path = ws_cache._cache_path(scratch)
+        save = _best(lambda: ws_cache._save_cache(scratch, path, entries, time.time_ns()))
         row(
             "parse cache: save everything (encode + marshal + write)",
             save,
             f"{path.stat().st_size / 1e6:.1f} MB",
         )
-        load = _best(lambda: ws_module._load_cache(path, str(scratch.root)))
+        load = _best(lambda: ws_cache._load_cache(path, str(scratch.root)))
         row("parse cache: load (read + hash + unmarshal + rebuild values)", load, f"{n} packages")
-    packages = [p for _, p in parsed]
+    packages = [p for _, _, p in parsed]
     row(
         "build_workspace (resolve every requirement)",
         _best(lambda: ws_module.build_workspace(config, packages)),
