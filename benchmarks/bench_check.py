@@ -278,13 +278,13 @@ def components(root: Path, env: dict[str, str]) -> list[tuple[str, float, str]]:
     import tomllib
 
     from monorepo_tools import workspace as ws_module
-    from monorepo_tools.workspace import cache as ws_cache
-    from monorepo_tools.workspace.readers import toml as toml_reader
     from monorepo_tools.commands.graph import render_graph
     from monorepo_tools.config import Config, load_config
     from monorepo_tools.graph import build_graph
     from monorepo_tools.requirements import parse_requirement
     from monorepo_tools.rules import check_workspace, violating_edges
+    from monorepo_tools.workspace import cache as ws_cache
+    from monorepo_tools.workspace.readers import toml as toml_reader
 
     rows: list[tuple[str, float, str]] = []
 
