@@ -39,6 +39,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
 
+from .._env import PROXY_VARIABLES, holds_credential
 from .redact import redact
 from .registry import Registry
 
@@ -75,7 +76,6 @@ PIP_ALLOWLIST = PROBE_ALLOWLIST | {
     "https_proxy",
     "no_proxy",
 }
-_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s@]*:[^/\s@]*@")
 _NOT_FOUND = re.compile(r"No matching distribution found for ([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 # Runs inside the fresh venv: stdlib only. Prints one JSON object.
@@ -127,12 +127,7 @@ def _allowed(
             continue
         if any(s and s in value for s in secrets):
             continue
-        if key not in (
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "http_proxy",
-            "https_proxy",
-        ) and _USERINFO.search(value):
+        if key not in PROXY_VARIABLES and holds_credential(value):  # URL userinfo
             continue
         env[key] = value
     return env

@@ -26,12 +26,12 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from ..render.safe import mask_urls
+
 __all__ = ["MASK", "Secret", "redact"]
 
 MASK = "***"
 
-# scheme://userinfo@ — userinfo cannot hold "/", "@" or whitespace unencoded (RFC 3986).
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)[^/@\s\"'<>]+@")
 # Credential headers and assignments: the value (up to whitespace or a quote) is a token.
 _HEADER = re.compile(
     r"(?P<name>\b(?:authorization|proxy-authorization)\s*[:=]\s*(?:basic|bearer|token)?\s*"
@@ -100,5 +100,5 @@ def redact(text: str, secrets: Iterable[str | Secret | None] = ()) -> str:
     if forms:
         alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
         text = re.sub(f"{_BEFORE}(?:{alternatives}){_AFTER}", MASK, text)
-    text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
+    text = mask_urls(text)  # URL userinfo, whole (one definition: render.safe)
     return _HEADER.sub(lambda m: f"{m.group('name')}{MASK}", text)
