@@ -484,11 +484,14 @@ def _run_check(args: argparse.Namespace) -> int:
     else:
         memo = _output_cache(args, *shape)
     hit = memo.get()
-    if hit is None:
-        from .commands.check import check  # only on a miss: a hit imports no networkx
+    if hit is None:  # only on a miss: a hit imports no networkx
+        # A cold read of many files imports these while its forked parsers work.
+        workspace = memo.workspace(
+            prefetch=("monorepo_tools.commands.check", "monorepo_tools.render.report")
+        )
+        from .commands.check import check
         from .render.report import render_check
 
-        workspace = memo.workspace()
         result = check(workspace)
         note = None
         if changes is not None:
@@ -551,7 +554,9 @@ def _run_graph(args: argparse.Namespace) -> int:
         memo = _output_cache(args, "graph", args.format, publishable, *shape)
     hit = memo.get()
     if hit is None:
-        workspace = memo.workspace()
+        prefetch = ["monorepo_tools.graph"]  # networkx: imported while forked parsers work
+        prefetch += ["monorepo_tools.rules"] if args.format in FINDING_FORMATS else []
+        workspace = memo.workspace(prefetch=prefetch)
         affected = None
         if changes is not None:
             from .commands.affected import run_affected

@@ -5,7 +5,8 @@ Contract:
 * One node per usable package (its normalized name), one edge ``u -> v`` when ``u`` depends on
   ``v``; the edge's ``edges`` attribute lists the :class:`~monorepo_tools.workspace.Edge` values
   (requirement strings) behind it, so a pair linked by a runtime and a dev requirement is one
-  networkx edge carrying both.
+  networkx edge carrying both. That graph (``full``) is built on first use; ``check`` and the
+  orders need only ``blocking``.
 * *Blocking* edges are runtime and optional ones: they are in published metadata, so they decide
   the publish order and the cycles. Dev edges are drawn but never constrain anything.
 * A cycle that closes only through optional extras (``sdk[file-configuration]`` ->
@@ -20,6 +21,7 @@ Contract:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +42,6 @@ class DependencyGraph:
     """The networkx graphs of a workspace and the orders derived from them."""
 
     workspace: Workspace
-    full: nx.DiGraph[str]  # every kind of edge
     blocking: nx.DiGraph[str]  # runtime + optional edges only
     levels: tuple[tuple[str, ...], ...]  # publish levels, dependencies first, names sorted
     cycles: tuple[tuple[str, ...], ...]  # one per cyclic component, in cycle order, smallest first
@@ -48,6 +49,15 @@ class DependencyGraph:
     optional_cycles: tuple[tuple[str, ...], ...] = ()  # cycles only optional extras close
     optional_components: tuple[tuple[str, ...], ...] = ()
     optional_cycle_edges: dict[tuple[str, str], list[Edge]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def full(self) -> nx.DiGraph[str]:
+        """Every kind of edge (dev included), built on first use: ``check`` never needs it."""
+        with _gc_paused():
+            full: nx.DiGraph[str] = nx.DiGraph()
+            full.add_nodes_from(self.workspace.packages)
+            full.add_edges_from((s, t, {"edges": es}) for (s, t), es in _grouped(self.workspace))
+        return full
 
     @property
     def component_of(self) -> dict[str, int]:
@@ -103,9 +113,10 @@ class DependencyGraph:
             order = list(nx.topological_sort(condensed))
             successors = {c: list(condensed.successors(c)) for c in condensed.nodes}
         else:
-            members = {n: [n] for n in graph.nodes}
-            order = list(nx.topological_sort(graph))
-            successors = {n: list(graph.successors(n)) for n in graph.nodes}
+            members = {n: (n,) for n in graph}
+            # Dependents before dependencies: the levels, highest first (no cycles here).
+            order = [n for level in reversed(self.levels) for n in level]
+            successors = {n: list(nbrs) for n, nbrs in graph.adjacency()}
         # ancestors[c]: bitset of *among* packages that reach c. Topological order visits a
         # dependent before its dependencies, so each node's bitset is final when it is pushed.
         ancestors: dict[Any, int] = dict.fromkeys(order, 0)
@@ -210,21 +221,22 @@ def build_graph(workspace: Workspace) -> DependencyGraph:
         return _build_graph(workspace)
 
 
-def _build_graph(workspace: Workspace) -> DependencyGraph:
-    full: nx.DiGraph[str] = nx.DiGraph()
-    full.add_nodes_from(workspace.packages)
+def _grouped(workspace: Workspace) -> Iterable[tuple[tuple[str, str], list[Edge]]]:
+    """The workspace's edges grouped by (source, target), in first-seen order."""
     grouped: dict[tuple[str, str], list[Edge]] = {}
     for edge in workspace.edges:
         grouped.setdefault((edge.source, edge.target), []).append(edge)
-    full.add_edges_from((s, t, {"edges": es}) for (s, t), es in grouped.items())
+    return grouped.items()
+
+
+def _build_graph(workspace: Workspace) -> DependencyGraph:
     blocking: nx.DiGraph[str] = nx.DiGraph()
     blocking.add_nodes_from(workspace.packages)
-    blocking_edges = []
-    for (s, t), es in grouped.items():
-        kept = [e for e in es if e.dependency.kind in BLOCKING_KINDS]
-        if kept:  # one pass per pair (was: any() then the same filter again)
-            blocking_edges.append((s, t, {"edges": kept}))
-    blocking.add_edges_from(blocking_edges)
+    grouped: dict[tuple[str, str], list[Edge]] = {}
+    for edge in workspace.edges:
+        if edge.dependency.kind in BLOCKING_KINDS:
+            grouped.setdefault((edge.source, edge.target), []).append(edge)
+    blocking.add_edges_from((s, t, {"edges": es}) for (s, t), es in grouped.items())
     optional_edges: dict[tuple[str, str], list[Edge]] = {}
     optional_components: tuple[tuple[str, ...], ...] = ()
     optional_cycles: tuple[tuple[str, ...], ...] = ()
@@ -251,7 +263,6 @@ def _build_graph(workspace: Workspace) -> DependencyGraph:
     levels = _levels(blocking, bool(cycles))
     return DependencyGraph(
         workspace,
-        full,
         blocking,
         levels,
         cycles,
@@ -297,9 +308,12 @@ def _levels(graph: nx.DiGraph[str], has_cycles: bool) -> tuple[tuple[str, ...], 
             m: comp_level[c] for c in condensed.nodes for m in condensed.nodes[c]["members"]
         }
     else:
-        level_of = {}
-        for node in reversed(list(nx.topological_sort(graph))):
-            level_of[node] = 1 + max((level_of[s] for s in graph.successors(node)), default=-1)
+        # Kahn's generations of the reversed graph are exactly these levels: a package enters
+        # a generation once every one of its dependencies is in an earlier one.
+        return tuple(
+            tuple(sorted(generation))
+            for generation in nx.topological_generations(graph.reverse(copy=False))
+        )
     buckets: dict[int, list[str]] = {}
     for name, level in level_of.items():
         buckets.setdefault(level, []).append(name)

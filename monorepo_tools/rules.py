@@ -128,12 +128,13 @@ def check_workspace(workspace: Workspace, graph: DependencyGraph) -> list[Findin
     for package in workspace.rejected:
         findings.extend(_rejected(workspace, package))
     publishable = [p.name for p in workspace.packages.values() if p.publishable]
+    published = set(publishable)
     violations = [
         (e, workspace.packages[e.target])
         for e in workspace.edges
-        if e.kind in BLOCKING_KINDS
-        and workspace.packages[e.source].publishable
-        and not workspace.packages[e.target].publishable
+        if e.target not in published
+        and e.source in published
+        and e.dependency.kind in BLOCKING_KINDS
     ]
     blocked = graph.transitive_dependents(
         {e.source for e, _ in violations}, publishable, limit=BLOCKED_NAMES_SHOWN
@@ -507,18 +508,21 @@ def _references(ws: Workspace, package: Package) -> list[Finding]:
     out: list[Finding] = []
     runtime_names: set[str] = set()
     for dep in package.dependencies:
-        if dep.kind not in BLOCKING_KINDS or dep.name is None:
+        if dep.kind not in BLOCKING_KINDS:
             continue
-        runtime_names.add(dep.name)
-        path = dep.requirement.path
+        requirement = dep.requirement
+        if requirement.name is None:
+            continue
+        runtime_names.add(requirement.name)
+        if requirement.url is None:  # by name and version: nothing to say (a path has a URL)
+            continue
+        path = requirement.path
         if ws.resolve(package, dep) is not None:
             # A monorepo package is published by version; a local path that is not its folder
             # installs something else during development: the name and the path disagree.
             if path is not None and ws.path_target(path) != dep.name:
                 line = _string_line(ws, package, dep.field, dep.raw)
                 out.append(_local_path(ws, package, dep.name, dep.raw, _where(dep), path, line))
-            continue
-        if dep.requirement.url is None:
             continue
         line = _string_line(ws, package, dep.field, dep.raw)
         if path is not None:

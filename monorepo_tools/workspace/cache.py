@@ -7,7 +7,9 @@
   written to be trusted (the "racy" case git knows) is checked against a content hash.
 * :class:`OutputCache` keeps the whole output of a command line for exactly the same files.
 * Many files are parsed by forked workers; the cyclic GC is paused while large acyclic
-  structures are built.
+  structures are built. A caller that imports heavy modules right after reading (``check``:
+  networkx, the rules, the renderers) names them as *prefetch*: a cold read then forks its
+  parsers first and imports them meanwhile, giving itself a smaller share of the files.
 
 Caches are an optimisation only: a missing, stale, corrupt or unwritable cache gives the same
 result, more slowly (``benchmarks/README.md`` has the numbers, ``tests/test_cache.py`` the
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib
 import marshal
 import operator
 import os
@@ -77,6 +80,12 @@ _RACY_NS = 2_000_000_000  # a file modified this close to the cache write is re-
 _SEGMENT_ROWS = 500
 _PARALLEL_MIN = 300  # files to parse per worker before forking one pays off
 _MAX_WORKERS = 8
+# With modules to import meanwhile (prefetch), one child pays off from this many files: its
+# rows cost this process about a fifth of parsing them to decode (bench_check.py measures it).
+_PREFETCH_MIN = 100
+# What importing networkx + the check machinery costs, in files parsed (0.16 s against 0.1 ms
+# a file on the 2-core machine): this process's share of the files is smaller by that much.
+_PREFETCH_FILES = 2000
 
 Signature = tuple[int, ...]  # size, mtime_ns, inode, ctime_ns of each file read (4 per file)
 CacheEntry = tuple[Signature, bytes, Package]  # signature, blake2b digest, package
@@ -345,13 +354,23 @@ def read_packages(config: Config, folders: Iterable[str], use_cache: bool = True
     return _read(config, stats, use_cache, started).packages
 
 
-def _read(config: Config, stats: Mapping[str, Found], use_cache: bool, started: int) -> _ReadResult:
+def _read(
+    config: Config,
+    stats: Mapping[str, Found],
+    use_cache: bool,
+    started: int,
+    prefetch: Sequence[str] = (),
+) -> _ReadResult:
     with gc_paused():
-        return _read_unpaused(config, stats, use_cache, started)
+        return _read_unpaused(config, stats, use_cache, started, prefetch)
 
 
 def _read_unpaused(
-    config: Config, stats: Mapping[str, Found], use_cache: bool, started: int
+    config: Config,
+    stats: Mapping[str, Found],
+    use_cache: bool,
+    started: int,
+    prefetch: Sequence[str],
 ) -> _ReadResult:
     root = config.root
     cache_file = _cache_path(config)
@@ -393,7 +412,10 @@ def _read_unpaused(
     if misses:
         changed = True
         parsed, new_segments = _parse_files(
-            root, [(folder, primary, sig) for _, folder, primary, sig in misses]
+            root,
+            [(folder, primary, sig) for _, folder, primary, sig in misses],
+            prefetch,
+            encode=use_cache,
         )
         segments = [*segments, *new_segments]
         for (slot, folder, _, _), (signature, digest, package) in zip(misses, parsed, strict=True):
@@ -413,7 +435,7 @@ def _read_unpaused(
 
 
 def _unreadable(folder: str, primary: str, reason: str) -> Package:
-    from packaging.utils import canonicalize_name
+    from ..requirements import canonicalize_name
 
     name = canonicalize_name(os.path.basename(folder) if folder != "." else "root")
     if "not a file" in reason or "not a regular file" in reason:
@@ -456,12 +478,22 @@ _Job = tuple[str, str, Signature]  # folder, primary file, the primary file's si
 _Parsed = tuple[Signature, bytes | None, Package]  # full signature, digest, package
 
 
-def _parse_files(root: Path, jobs: list[_Job]) -> tuple[list[_Parsed], list[_Segment]]:
+def _parse_files(
+    root: Path, jobs: list[_Job], prefetch: Sequence[str] = (), encode: bool = False
+) -> tuple[list[_Parsed], list[_Segment]]:
     """Read and parse the files of *jobs*: (signature, digest, package) for each, and the cache
-    segments forked workers already encoded (when there were enough files to fork)."""
-    workers = min(_cpu_count(), _MAX_WORKERS, len(jobs) // _PARALLEL_MIN)
+    segments forked workers already encoded (when there were enough files to fork).
+
+    *prefetch*: modules the caller imports next. When the read forks, they are imported while
+    the children parse; otherwise the caller imports them as usual (nothing happens here).
+    *encode*: the rows this process parses come back as segments too (for the cache save).
+    """
+    cpus = _cpu_count()
+    workers = min(cpus, _MAX_WORKERS, len(jobs) // _PARALLEL_MIN)
+    if prefetch and cpus >= 2 and len(jobs) >= _PREFETCH_MIN:
+        workers = max(workers, 2)
     if workers >= 2 and _can_fork():
-        return _parse_forked(root, jobs, workers)
+        return _parse_forked(root, jobs, workers, prefetch, encode)
     return [_parse_one(root, folder, primary, sig) for folder, primary, sig in jobs], []
 
 
@@ -482,17 +514,36 @@ def _can_fork() -> bool:
     )
 
 
+def _chunks(count: int, workers: int, prefetch: bool) -> list[tuple[int, int]]:
+    """(start, end) of each worker's contiguous share of *count* files; the first is this
+    process's. With a *prefetch* to import, this process's share is smaller by the import's
+    cost (in files), so that every worker finishes at about the same time."""
+    own = -(-count // workers)
+    if prefetch:
+        own = max(0, (count - (workers - 1) * _PREFETCH_FILES) // workers)
+    size = max(1, -(-(count - own) // (workers - 1)))
+    bounds = [(0, own)]
+    bounds += [(i, min(i + size, count)) for i in range(own, count, size)]
+    return bounds
+
+
 def _parse_forked(
-    root: Path, jobs: list[_Job], workers: int
+    root: Path,
+    jobs: list[_Job],
+    workers: int,
+    prefetch: Sequence[str] = (),
+    encode: bool = False,
 ) -> tuple[list[_Parsed], list[_Segment]]:
-    """Split *jobs* in *workers* contiguous chunks: this process parses the first, forked
-    children the others, each sending back its rows as cache segments on a pipe.
+    """Split *jobs* in contiguous chunks: this process parses the first (after importing the
+    *prefetch* modules, if any), forked children the others, each sending back its rows as
+    cache segments on a pipe.
 
     A child that fails for any reason (killed, out of memory, a bug) costs time, never
-    correctness: its chunk is parsed here instead.
+    correctness: its chunk is parsed here instead. A prefetch that fails to import is left to
+    the caller's own import, which reports it. *encode*: this process's rows become cache
+    segments too, while it waits for the children (the cache save then reuses them).
     """
-    size = -(-len(jobs) // workers)
-    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    chunks = [jobs[start:end] for start, end in _chunks(len(jobs), workers, bool(prefetch))]
     children: list[tuple[int, int, list[_Job]]] = []
     try:
         for chunk in chunks[1:]:
@@ -514,8 +565,15 @@ def _parse_forked(
                     os._exit(status)
             os.close(write_end)
             children.append((pid, read_end, chunk))
+        for module in prefetch:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(module)
         results = [_parse_one(root, folder, primary, sig) for folder, primary, sig in chunks[0]]
         segments: list[_Segment] = []
+        if encode and children:  # this process's rows, encoded while the children finish
+            segments += _encode_segments(
+                [(job[0], *parsed) for job, parsed in zip(chunks[0], results, strict=True)]
+            )
         while children:
             pid, read_end, chunk = children.pop(0)
             results.extend(_collect_child(root, pid, read_end, chunk, segments))
@@ -657,9 +715,12 @@ class OutputCache:
             )
         return code, texts
 
-    def workspace(self) -> Workspace:
-        """The workspace, read through the parse cache (when enabled), reusing the discovery."""
-        self._read = _read(self.config, self._stats, self.enabled, self._started)
+    def workspace(self, prefetch: Sequence[str] = ()) -> Workspace:
+        """The workspace, read through the parse cache (when enabled), reusing the discovery.
+
+        *prefetch*: the modules the caller imports next, imported while forked parsers work
+        (see :func:`_parse_files`); a caller must still import them itself."""
+        self._read = _read(self.config, self._stats, self.enabled, self._started, prefetch)
         return build_workspace(self.config, self._read.packages)
 
     def put(self, code: int, texts: Sequence[str]) -> None:

@@ -53,12 +53,14 @@ def build_workspace(config: Config, packages: Iterable[Package]) -> Workspace:
             posixpath.normpath(posixpath.join(root, p.path)): p.name for p in by_name.values()
         }
         ordered = dict(sorted(by_name.items()))
-        ws = Workspace(config, ordered, tuple(rejected), (), by_path)
-        resolve = ws.resolve
+        # Workspace.resolve, inlined (98,000 calls at 10,000 packages): a dependency names a
+        # monorepo package other than its own (``pkg[extra]`` of itself draws no edge).
         edges = [
-            Edge(package.name, target, dep)
-            for package in ordered.values()
+            Edge(name, target, dep)
+            for name, package in ordered.items()
             for dep in package.dependencies
-            if (target := resolve(package, dep)) is not None
+            if (target := dep.requirement.name) is not None
+            and target != name
+            and target in ordered
         ]
         return Workspace(config, ordered, tuple(rejected), tuple(edges), by_path)

@@ -22,8 +22,7 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
+from ...requirements import canonicalize_name
 from ..model import Dependency, EdgeKind, Package, Problem
 from .common import check_name, problem
 from .pep621 import Common, read_common, read_project

@@ -226,7 +226,7 @@ def read_project(
 def _uv_sources(
     sources: dict[str, object], package_dir: str, problems: list[Problem]
 ) -> Iterator[UvSource]:
-    from packaging.utils import canonicalize_name
+    from ...requirements import canonicalize_name
 
     for key, spec in sources.items():
         name = canonicalize_name(key)
