@@ -59,8 +59,6 @@ def build_workspace(config: Config, packages: Iterable[Package]) -> Workspace:
             Edge(name, target, dep)
             for name, package in ordered.items()
             for dep in package.dependencies
-            if (target := dep.requirement.name) is not None
-            and target != name
-            and target in ordered
+            if (target := dep.requirement.name) is not None and target != name and target in ordered
         ]
         return Workspace(config, ordered, tuple(rejected), tuple(edges), by_path)
