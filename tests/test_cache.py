@@ -321,31 +321,108 @@ def test_results_are_identical_with_and_without_the_cache(
 # forked parsing and the segments of the parse cache
 
 
-def test_forked_parsing_gives_the_same_packages(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = generate(tmp_path / "gen", 60, seed=3).root
+def _jobs(root: Path) -> tuple[Path, list[tuple[str, str, tuple[int, ...]]]]:
     config = load_config(root)
     jobs = [
         (folder, primary, ws_module._signature(st))
         for folder, (primary, st) in ws_module.scan(config).items()
     ]
-    sequential = [ws_module._parse_one(config.root, *job) for job in jobs]
-    monkeypatch.setattr(ws_module, "_PARALLEL_MIN", 10)
-    monkeypatch.setattr(ws_module, "_SEGMENT_ROWS", 7)
+    return config.root, jobs
+
+
+def _needs_fork() -> None:
     if not ws_module._can_fork() or ws_module._cpu_count() < 2:
         pytest.skip("no fork or a single CPU: parsing stays in one process")
-    parsed, segments = ws_module._parse_files(config.root, jobs)
+
+
+def _folders(segments: list[ws_module._Segment]) -> set[str]:
+    return {folder for s in segments for folder, _ in s.rows}
+
+
+def test_forked_parsing_gives_the_same_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, jobs = _jobs(generate(tmp_path / "gen", 60, seed=3).root)
+    sequential = [ws_module._parse_one(root, *job) for job in jobs]
+    monkeypatch.setattr(ws_module, "_PARALLEL_MIN", 10)
+    monkeypatch.setattr(ws_module, "_SEGMENT_ROWS", 7)
+    monkeypatch.setattr(ws_module, "_CLAIM_ROWS", 4)
+    _needs_fork()
+    parsed, segments = ws_module._parse_files(root, jobs)
     assert parsed == sequential
     assert segments, "the children's rows come back as cache segments"
-    assert {folder for s in segments for folder, _ in s.rows} < {job[0] for job in jobs}
+    assert _folders(segments) <= {job[0] for job in jobs}
+    parsed, segments = ws_module._parse_files(root, jobs, encode=True)
+    assert parsed == sequential
+    assert _folders(segments) == {job[0] for job in jobs}, "every row is in a segment"
 
     def broken(rows: object) -> object:  # every child fails: the parent parses their chunks
         raise RuntimeError("child failure")
 
     monkeypatch.setattr(ws_module, "_encode_segments", broken)
-    parsed, segments = ws_module._parse_files(config.root, jobs)
+    parsed, segments = ws_module._parse_files(root, jobs)
     assert parsed == sequential and segments == []
+
+
+def test_the_processes_share_the_files_by_their_real_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow prefetch (the import of networkx, here a 0.5 s sleep) leaves the files to the
+    child, which claims chunk after chunk; without one, this process takes its part."""
+    root, jobs = _jobs(generate(tmp_path / "gen", 60, seed=4).root)
+    sequential = [ws_module._parse_one(root, *job) for job in jobs]
+    monkeypatch.setattr(ws_module, "_CLAIM_ROWS", 3)
+    _needs_fork()
+    imported: list[str] = []
+
+    def slow_import(name: str) -> None:
+        imported.append(name)
+        time.sleep(0.5)
+
+    monkeypatch.setattr(ws_module.importlib, "import_module", slow_import)
+    parsed, segments = ws_module._parse_forked(root, jobs, 2, ("some.module",))
+    assert parsed == sequential  # same packages, same order
+    assert imported == ["some.module"]
+    # the child parsed (nearly) everything while this process was importing
+    assert len(_folders(segments)) > len(jobs) // 2
+
+
+def test_a_chunk_both_processes_parsed_keeps_this_process_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes that claim one chunk at the same instant both parse it: the result is
+    this process's copy, and every chunk the child did not deliver is parsed here."""
+    root, jobs = _jobs(generate(tmp_path / "gen", 12, seed=6).root)
+    _needs_fork()
+    bounds = [(0, 4), (4, 8), (8, 12)]
+    mine = ws_module._parse_chunk(root, jobs, 0, 4)
+    parsed = {0: mine}
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a child that delivers chunks 0 and 2 (not 1)
+        try:
+            rows = [
+                (jobs[i][0], *row)
+                for k in (2, 0)
+                for i, row in enumerate(
+                    ws_module._parse_chunk(root, jobs, *bounds[k]), bounds[k][0]
+                )
+            ]
+            payload = ws_module._dump_framed(
+                ([2, 0], [s.raw for s in ws_module._encode_segments(rows)])
+            )
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    segments: list[ws_module._Segment] = []
+    ws_module._collect_child(root, pid, read_end, jobs, bounds, (0, 3), parsed, segments)
+    assert parsed[0] is mine
+    assert sorted(parsed) == [0, 1, 2]
+    sequential = [ws_module._parse_one(root, *job) for job in jobs]
+    assert [row for k in range(3) for row in parsed[k]] == sequential
+    assert _folders(segments) == {job[0] for job in jobs[:4] + jobs[8:]}
 
 
 def test_a_cold_run_with_forked_workers_writes_a_complete_cache(

@@ -290,3 +290,29 @@ def test_direct_references_agree_with_packaging(
     assert parsed.path == local_path_of_url(url, PKG)
     assert parsed.marker == (str(reference.marker) if reference.marker else None)
     assert SpecifierSet(parsed.specifier) == reference.specifier
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits + "-_.Ä ", max_size=30))
+def test_canonicalize_name_is_packagings(name: str) -> None:
+    """The fast path's own canonicalize_name (it spares a cold start importing packaging's
+    parser) gives exactly what packaging.utils.canonicalize_name gives."""
+    from monorepo_tools.requirements import canonicalize_name as ours
+
+    assert ours(name) == canonicalize_name(name)
+
+
+def test_the_fast_paths_do_not_import_packagings_parser() -> None:
+    """A cold read of ordinary requirements never imports packaging.requirements (~20 ms)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from monorepo_tools.requirements import parse_requirement\n"
+        "parse_requirement('pkg-a>=1.0', '/m/p/a')\n"
+        "parse_requirement('pkg-b @ file:../pkg-b', '/m/p/a')\n"
+        "assert 'packaging.requirements' not in sys.modules\n"
+        "parse_requirement('pkg-c[cli]>=1; python_version >= \"3.11\"', '/m/p/a')\n"
+        "assert 'packaging.requirements' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -23,6 +23,7 @@ import functools
 import hashlib
 import importlib
 import marshal
+import mmap
 import operator
 import os
 import signal
@@ -83,9 +84,7 @@ _MAX_WORKERS = 8
 # With modules to import meanwhile (prefetch), one child pays off from this many files: its
 # rows cost this process about a fifth of parsing them to decode (bench_check.py measures it).
 _PREFETCH_MIN = 100
-# What importing networkx + the check machinery costs, in files parsed (0.16 s against 0.1 ms
-# a file on the 2-core machine): this process's share of the files is smaller by that much.
-_PREFETCH_FILES = 2000
+_CLAIM_ROWS = 50  # files the parsing processes claim at a time (see _parse_forked)
 
 Signature = tuple[int, ...]  # size, mtime_ns, inode, ctime_ns of each file read (4 per file)
 CacheEntry = tuple[Signature, bytes, Package]  # signature, blake2b digest, package
@@ -514,17 +513,15 @@ def _can_fork() -> bool:
     )
 
 
-def _chunks(count: int, workers: int, prefetch: bool) -> list[tuple[int, int]]:
-    """(start, end) of each worker's contiguous share of *count* files; the first is this
-    process's. With a *prefetch* to import, this process's share is smaller by the import's
-    cost (in files), so that every worker finishes at about the same time."""
-    own = -(-count // workers)
-    if prefetch:
-        own = max(0, (count - (workers - 1) * _PREFETCH_FILES) // workers)
-    size = max(1, -(-(count - own) // (workers - 1)))
-    bounds = [(0, own)]
-    bounds += [(i, min(i + size, count)) for i in range(own, count, size)]
-    return bounds
+def _regions(chunks: int, children: int) -> list[tuple[int, int]]:
+    """Contiguous ranges of chunk indexes, one per child (a child parses its range from the
+    end backwards; this process takes chunks from the front of each range in turn)."""
+    size = -(-chunks // children)
+    return [(i, min(i + size, chunks)) for i in range(0, chunks, size)]
+
+
+def _parse_chunk(root: Path, jobs: list[_Job], start: int, end: int) -> list[_Parsed]:
+    return [_parse_one(root, folder, primary, sig) for folder, primary, sig in jobs[start:end]]
 
 
 def _parse_forked(
@@ -534,51 +531,78 @@ def _parse_forked(
     prefetch: Sequence[str] = (),
     encode: bool = False,
 ) -> tuple[list[_Parsed], list[_Segment]]:
-    """Split *jobs* in contiguous chunks: this process parses the first (after importing the
-    *prefetch* modules, if any), forked children the others, each sending back its rows as
-    cache segments on a pipe.
+    """Parse *jobs* in this process and ``workers - 1`` forked children that share the work.
+
+    The jobs are cut in chunks of ``_CLAIM_ROWS``; each child owns a contiguous range of
+    chunks and parses it from its end backwards, claiming each chunk in a shared byte map
+    before parsing it. This process imports the *prefetch* modules first, then claims chunks
+    from the front of each range until it meets one a child has claimed. So the files split
+    themselves by how fast each process really is, whatever the import costs and however busy
+    the machine is. Two processes that claim the same chunk at the same instant both parse it
+    (harmless: this process's copy is used). Each child sends back its chunk numbers and its
+    rows, encoded as cache segments, on a pipe.
 
     A child that fails for any reason (killed, out of memory, a bug) costs time, never
-    correctness: its chunk is parsed here instead. A prefetch that fails to import is left to
-    the caller's own import, which reports it. *encode*: this process's rows become cache
-    segments too, while it waits for the children (the cache save then reuses them).
+    correctness: whatever it did not deliver is parsed here. A prefetch that fails to import
+    is left to the caller's own import, which reports it. *encode*: this process's rows become
+    cache segments too (the cache save then reuses them).
     """
-    chunks = [jobs[start:end] for start, end in _chunks(len(jobs), workers, bool(prefetch))]
-    children: list[tuple[int, int, list[_Job]]] = []
+    bounds = [(i, min(i + _CLAIM_ROWS, len(jobs))) for i in range(0, len(jobs), _CLAIM_ROWS)]
+    regions = _regions(len(bounds), workers - 1)
+    claims = mmap.mmap(-1, len(bounds))  # shared with the children: 0 free, 1 here, 2 a child
+    children: list[tuple[int, int, tuple[int, int]]] = []
     try:
-        for chunk in chunks[1:]:
+        for region in regions:
             read_end, write_end = os.pipe()
             pid = os.fork()
             if pid == 0:  # the child: never returns
                 status = 1
                 try:
                     os.close(read_end)
-                    rows = [
-                        (folder, *_parse_one(root, folder, primary, sig))
-                        for folder, primary, sig in chunk
-                    ]
-                    payload = _dump_framed([s.raw for s in _encode_segments(rows)])
+                    done: list[int] = []
+                    rows: list[_Row] = []
+                    for k in range(region[1] - 1, region[0] - 1, -1):
+                        if claims[k]:
+                            break
+                        claims[k] = 2
+                        done.append(k)
+                        first, last = bounds[k]
+                        parsed_rows = _parse_chunk(root, jobs, first, last)
+                        rows += [(jobs[i][0], *row) for i, row in enumerate(parsed_rows, first)]
+                    payload = _dump_framed((done, [seg.raw for seg in _encode_segments(rows)]))
                     with os.fdopen(write_end, "wb") as out:
                         out.write(payload)
                     status = 0
                 finally:
                     os._exit(status)
             os.close(write_end)
-            children.append((pid, read_end, chunk))
+            children.append((pid, read_end, region))
         for module in prefetch:
             with contextlib.suppress(ImportError):
                 importlib.import_module(module)
-        results = [_parse_one(root, folder, primary, sig) for folder, primary, sig in chunks[0]]
+        parsed: dict[int, list[_Parsed]] = {}
         segments: list[_Segment] = []
-        if encode and children:  # this process's rows, encoded while the children finish
-            segments += _encode_segments(
-                [(job[0], *parsed) for job, parsed in zip(chunks[0], results, strict=True)]
-            )
+        own: list[_Row] = []
+        for first_chunk, end_chunk in regions:
+            for k in range(first_chunk, end_chunk):
+                if claims[k]:
+                    break
+                claims[k] = 1
+                first, last = bounds[k]
+                parsed[k] = _parse_chunk(root, jobs, first, last)
+                if encode:
+                    own += [(jobs[i][0], *row) for i, row in enumerate(parsed[k], first)]
+                    if len(own) >= _SEGMENT_ROWS:
+                        segments.append(_encode_segment(own))
+                        own = []
+        if own:
+            segments.append(_encode_segment(own))
         while children:
-            pid, read_end, chunk = children.pop(0)
-            results.extend(_collect_child(root, pid, read_end, chunk, segments))
-        return results, segments
+            pid, read_end, region = children.pop(0)
+            _collect_child(root, pid, read_end, jobs, bounds, region, parsed, segments)
+        return [row for k in range(len(bounds)) for row in parsed[k]], segments
     finally:
+        claims.close()
         for pid, read_end, _ in children:  # only after an exception (e.g. KeyboardInterrupt)
             with contextlib.suppress(OSError):
                 os.close(read_end)
@@ -590,27 +614,44 @@ def _collect_child(
     root: Path,
     pid: int,
     read_end: int,
-    chunk: list[_Job],
+    jobs: list[_Job],
+    bounds: list[tuple[int, int]],
+    region: tuple[int, int],
+    parsed: dict[int, list[_Parsed]],
     segments: list[_Segment],
-) -> list[_Parsed]:
+) -> None:
+    """Take a child's chunks into *parsed* (unless parsed here already) and its segments into
+    *segments*; parse here whatever chunk of its *region* it did not deliver."""
     with os.fdopen(read_end, "rb") as handle:
         data = handle.read()
     _, status = os.waitpid(pid, 0)
     if status == 0:
         try:
+            done, raws = _load_framed(data)
             decoder = _Decoder()
             rows: list[_Row] = []
             decoded: list[_Segment] = []
-            for raw in _load_framed(data):
+            for raw in raws:
                 segment_rows, segment = decoder.segment(raw)
                 rows += segment_rows
                 decoded.append(segment)
-            if [(row[0], tuple(row[1][:4])) for row in rows] == [(f, s) for f, _, s in chunk]:
+            expected = [
+                (folder, sig) for k in done for folder, _, sig in jobs[bounds[k][0] : bounds[k][1]]
+            ]
+            if all(region[0] <= k < region[1] for k in done) and expected == [
+                (row[0], tuple(row[1][:4])) for row in rows
+            ]:
+                at = 0
+                for k in done:
+                    size = bounds[k][1] - bounds[k][0]
+                    parsed.setdefault(k, [row[1:] for row in rows[at : at + size]])
+                    at += size
                 segments += decoded
-                return [(signature, digest, package) for _, signature, digest, package in rows]
-        except Exception:  # fall through to parsing the chunk here
+        except Exception:  # fall through to parsing its chunks here
             pass
-    return [_parse_one(root, folder, primary, sig) for folder, primary, sig in chunk]
+    for k in range(*region):
+        if k not in parsed:
+            parsed[k] = _parse_chunk(root, jobs, *bounds[k])
 
 
 # ---------------------------------------------------------------------------------------------
