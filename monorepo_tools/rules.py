@@ -511,22 +511,23 @@ def _references(ws: Workspace, package: Package) -> list[Finding]:
         if dep.kind not in BLOCKING_KINDS:
             continue
         requirement = dep.requirement
-        if requirement.name is None:
+        name = requirement.name
+        if name is None:
             continue
-        runtime_names.add(requirement.name)
+        runtime_names.add(name)
         if requirement.url is None:  # by name and version: nothing to say (a path has a URL)
             continue
         path = requirement.path
         if ws.resolve(package, dep) is not None:
             # A monorepo package is published by version; a local path that is not its folder
             # installs something else during development: the name and the path disagree.
-            if path is not None and ws.path_target(path) != dep.name:
+            if path is not None and ws.path_target(path) != name:
                 line = _string_line(ws, package, dep.field, dep.raw)
-                out.append(_local_path(ws, package, dep.name, dep.raw, _where(dep), path, line))
+                out.append(_local_path(ws, package, name, dep.raw, _where(dep), path, line))
             continue
         line = _string_line(ws, package, dep.field, dep.raw)
         if path is not None:
-            out.append(_local_path(ws, package, dep.name, dep.raw, _where(dep), path, line))
+            out.append(_local_path(ws, package, name, dep.raw, _where(dep), path, line))
         else:
             out.append(
                 Finding(
