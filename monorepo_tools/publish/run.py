@@ -292,6 +292,7 @@ def _run_locked(
         on_event=lambda name, event: progress.event(
             name, "build done" if event == "built" else event
         ),
+        while_building=_import_publishing,
     )
     built: dict[str, tuple[Path, ...]] = {}
     for planned in plan.packages:
@@ -362,6 +363,16 @@ def _run_locked(
         for o in (outcomes[p.name] for p in plan.packages)
     )
     return SnapshotReport(plan, options.registry, cleaned, dist_dir, extra_index_url)
+
+
+def _import_publishing() -> None:
+    """Import what verifying and uploading need (twine, requests, readme_renderer: ~0.25 s)
+    while the backends build; a module that fails to import is reported where it is used."""
+    import importlib
+
+    for module in ("twine.commands.check", "twine.commands.upload", "twine.settings"):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
 
 
 def _verify(

@@ -25,6 +25,7 @@ def build_all(
     cache_dir: Path,
     on_event: Callable[[str, str], None] | None = None,
     source_date_epoch: str | int | None = None,
+    while_building: Callable[[], object] | None = None,
 ) -> dict[str, BuildResult]:
     """Build an sdist and a wheel (from the sdist) of every request into *out_dir*.
 
@@ -35,7 +36,9 @@ def build_all(
     lacks one (*source_date_epoch*, else 1980-01-01). Build environments are cached in
     *cache_dir*. ``on_event(name, "building" | "built" | "failed")`` reports progress, from
     worker threads. Returns one :class:`BuildResult` per request, in request order; a failure
-    never stops the other packages.
+    never stops the other packages. *while_building* runs in the calling thread once every build
+    is under way (the builds run in backend processes, so this thread is free meanwhile: the
+    snapshot imports twine there); an exception from it propagates after the builds end.
     """
     names = [r.name for r in requests]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -112,7 +115,11 @@ def build_all(
             max_workers=min(workers, len(requests)), thread_name_prefix="build"
         ) as pool:
             futures = [pool.submit(build_one, i, r) for i, r in enumerate(requests)]
-            results = [f.result() for f in futures]
+            try:
+                if while_building is not None:
+                    while_building()
+            finally:
+                results = [f.result() for f in futures]
     finally:
         hooks.close()
         shutil.rmtree(scratch, ignore_errors=True)
