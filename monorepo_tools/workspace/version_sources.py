@@ -403,25 +403,31 @@ def _skbuild(package_dir: str, tool: Mapping[str, Any], settings: dict[str, Any]
         regex if isinstance(regex, str) else SKBUILD_REGEX,
         f"{where} input",
     )
-    if found.version is None or (result == "{value}" and not remove):
+    if found.version is None:
         return found
-    # result / remove reshape the match (scikit-build-core's regex provider, as it does)
-    text = _read(package_dir, found.file or "") or ""
-    match = re.search(str(regex), text, re.MULTILINE)
-    try:
-        assert match is not None and isinstance(result, str) and isinstance(remove, str)
-        value = result.format(*match.groups(), **match.groupdict())
-        value = re.sub(remove, "", value) if remove else value
-    except (AssertionError, IndexError, KeyError, ValueError, re.error):
-        return StaticVersion(
-            "scikit-build regex",
-            file=found.file,
-            error=f"{where} result {result!r} cannot be applied to {found.file}",
-            fix="fix result / remove, or set [tool.monorepo] base-version",
-            files=found.files,
-        )
-    # the file holds the match, not the version: staging cannot write it back
-    return StaticVersion("scikit-build regex", version=value, files=found.files)
+    version: str | None = found.version
+    if result != "{value}" or remove:
+        # result / remove reshape the match, as scikit-build-core's regex provider does
+        text = _read(package_dir, found.file or "") or ""
+        try:
+            match = re.search(str(regex), text, re.MULTILINE)
+            assert match is not None and isinstance(result, str) and isinstance(remove, str)
+            version = result.format(*match.groups(), **match.groupdict())
+            version = re.sub(remove, "", version) if remove else version
+        except (AssertionError, IndexError, KeyError, ValueError, re.error):
+            return StaticVersion(
+                "scikit-build regex",
+                error=f"{where} result {result!r} cannot be applied to {found.file}",
+                fix="fix result / remove, or set [tool.monorepo] base-version",
+                files=found.files,
+            )
+        # the file holds the match, not the version: staging cannot write it back
+        return StaticVersion("scikit-build regex", version=version, files=found.files)
+    if not (found.file or "").endswith(".py"):
+        # e.g. project(x VERSION 1.2.3) of CMakeLists.txt: CMake refuses a PEP 440 dev
+        # version there, and takes SKBUILD_PROJECT_VERSION anyway: staging leaves it alone
+        return StaticVersion("scikit-build regex", version=version, files=found.files)
+    return found
 
 
 def _meson(package_dir: str) -> StaticVersion:

@@ -5,6 +5,8 @@ file               what changes
 =================  ===========================================================================
 pyproject.toml     ``project.version`` (and "version" leaves ``dynamic``), pinned requirements of
                    ``[project]``; ``tool.poetry.version`` and pinned ``[tool.poetry.dependencies]``
+                   (poetry-dynamic-versioning: the version stays dynamic, its bypass variable
+                   gives the snapshot version, see :func:`.pyproject.rewrite_pyproject`)
 setup.cfg          ``[metadata] version``, pinned ``install_requires`` / ``extras_require`` lines
 version file       the version literal of ``__about__.py`` / ``__init__.py``, or ``VERSION``
 meson.build        the ``version:`` literal of ``project()`` (meson-python, :mod:`.native`)
@@ -46,7 +48,13 @@ def rewrite_staged(target: Path, planned: PlannedPackage) -> None:
     if pyproject.is_file() and planned.flavour in ("pep621", "poetry"):
         text = pyproject.read_text(encoding="utf-8")
         try:
-            rewritten = rewrite_pyproject(text, planned.version, project, poetry)
+            rewritten = rewrite_pyproject(
+                text,
+                planned.version,
+                project,
+                poetry,
+                keep_dynamic_version=planned.version_source == "poetry-dynamic-versioning",
+            )
         except PublishError as exc:
             raise PublishError(f"{planned.pyproject}: {exc}") from exc
         pyproject.write_text(rewritten, encoding="utf-8")

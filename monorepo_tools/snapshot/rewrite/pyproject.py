@@ -53,10 +53,15 @@ def rewrite_pyproject(
     version: str,
     rewrites: Mapping[str, str],
     poetry_pins: Mapping[str, str] | None = None,
+    *,
+    keep_dynamic_version: bool = False,
 ) -> str:
     """Return *text* with the snapshot *version* and the *rewrites* applied.
 
     *poetry_pins* (normalized name → snapshot version) are applied to ``[tool.poetry]``.
+    With *keep_dynamic_version* ``[project]`` keeps ``dynamic = ["version"]`` and gets no
+    static version (poetry-dynamic-versioning acts on a Poetry 2 project only while its version
+    is dynamic: its bypass variable then gives the exact version, and its substitutions run).
     """
     document = tomlkit.parse(text)
     project = document.get("project")
@@ -68,9 +73,14 @@ def rewrite_pyproject(
         raise PublishError("has no [project] table to rewrite")
     found: set[str] = set()
     if isinstance(project, Table | OutOfOrderTableProxy):
-        project["version"] = version
         dynamic = project.get("dynamic")
-        if isinstance(dynamic, Array | list) and "version" in [str(d) for d in dynamic]:
+        dynamic_version = isinstance(dynamic, Array | list) and "version" in [
+            str(d) for d in dynamic
+        ]
+        if not (keep_dynamic_version and dynamic_version):
+            project["version"] = version
+        if dynamic_version and not keep_dynamic_version:
+            assert isinstance(dynamic, Array | list)
             for index, item in reversed(list(enumerate(list(dynamic)))):
                 if str(item) == "version":
                     del dynamic[index]
