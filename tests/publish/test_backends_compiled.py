@@ -1,0 +1,173 @@
+"""Backends that run a program of their build environment build the snapshot (issue 7 item 6).
+
+Real builds of ``tests/fixtures/layout-compiled``, as in ``test_backends.py``: plan → stage →
+``build_all`` (real backends, build environments from PyPI) → the wheel's ``METADATA`` and the
+sdist's ``PKG-INFO`` say the snapshot version and ``==`` pins, ``verify_distribution`` agrees,
+and what the native tool compiled in says the snapshot version too:
+
+* **meson-python** runs ``meson`` (and ninja) found on PATH: the backend's PATH here is only
+  ``/usr/bin:/bin`` plus what the build tool puts first (the build env's ``bin/``), and there is
+  no system meson. The version comes from ``project()`` of meson.build (staged with the
+  snapshot version: ``meson_pkg/_version.py``, configured from ``meson.project_version()``,
+  says it); ``meson dist`` archives the staged copy's one commit.
+* **scikit-build-core** runs ``cmake`` (the system's, else the ``cmake`` package it asks for)
+  and compiles a C extension with gcc; the version comes from its regex provider; the
+  extension, imported from the wheel, reports ``SKBUILD_PROJECT_VERSION_FULL``.
+* **maturin** (``bindings = "bin"``, no crates: builds offline) runs ``maturin`` from the build
+  env, and maturin runs ``cargo`` from the *user's* PATH, kept after the build env's ``bin/``.
+  cargo comes from ``.ci/provision/rust.sh`` (rustup's ``~/.cargo/bin`` or Debian's cargo);
+  with ``CI=true`` a missing cargo fails. The version comes from Cargo.toml, staged as
+  ``0.3.0-dev.7``: the binary in the wheel prints it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from engine_helpers import copy_fixture
+from test_backends import _metadata, _normal, _pkg_info, _plan
+
+from monorepo_tools._env import backend_env
+from monorepo_tools.publish.build import BuildRequest, BuildResult, build_all
+from monorepo_tools.publish.check_dists import verify_distribution
+from monorepo_tools.publish.stage import stage_package
+from monorepo_tools.snapshot.plan import Plan
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+RUST = REPO / ".ci" / "provision" / "rust.sh"
+SYSTEM_PATH = "/usr/bin:/bin"
+
+
+@pytest.fixture(scope="session")
+def cargo_dir() -> str:
+    """The folder holding cargo, provisioned by ``.ci/provision/rust.sh`` when missing."""
+    done = subprocess.run(["bash", str(RUST)], capture_output=True, text=True, timeout=1800)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines or not os.access(Path(lines[-1], "cargo"), os.X_OK):
+        message = f"cargo could not be provisioned ({RUST}): {done.stderr.strip()[-1500:]}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        print(message)
+        pytest.skip(message)
+    return lines[-1]
+
+
+def _build(
+    tmp_path: Path, build_cache: Path, plan: Plan, root: Path, name: str, path: str
+) -> BuildResult:
+    planned = plan.package(name)
+    staged = stage_package(root, planned, tmp_path / "staging")
+    request = BuildRequest(
+        name,
+        staged,
+        planned.build_requires,
+        planned.build_backend,
+        (),
+        dict(planned.build_environment),
+    )
+    # the backend's PATH: the build env's bin/ (put first by build_all), then only *path*
+    env = backend_env({**os.environ, "PATH": path})
+    result = build_all([request], tmp_path / "dist", jobs=1, env=env, cache_dir=build_cache)[name]
+    assert result.ok, result.error
+    assert result.wheel is not None and result.sdist is not None
+    wheel_version, wheel_requires = _metadata(result.wheel)
+    sdist_version, sdist_requires = _pkg_info(result.sdist)
+    assert wheel_version == sdist_version == planned.version
+    pins = [f"{dep}=={version}" for dep, version in planned.pins]
+    assert wheel_requires == _normal(pins)
+    assert sorted(sdist_requires) in ([], wheel_requires)
+    for built in (result.wheel, result.sdist):
+        problems = verify_distribution(
+            built, name, planned.version, plan.versions, plan.unpublished, planned.flavour
+        )
+        assert problems == []
+    return result
+
+
+def _sdist_file(sdist: Path, name: str) -> str:
+    with tarfile.open(sdist) as archive:
+        (member,) = [m for m in archive.getmembers() if m.name.split("/", 1)[-1] == name]
+        handle = archive.extractfile(member)
+        assert handle is not None
+        return handle.read().decode()
+
+
+@pytest.fixture
+def compiled(tmp_path: Path) -> tuple[Path, Plan]:
+    root = copy_fixture("layout-compiled", tmp_path)
+    return root, _plan(root)
+
+
+def test_meson_python_builds_the_snapshot(
+    tmp_path: Path, build_cache: Path, compiled: tuple[Path, Plan]
+) -> None:
+    root, plan = compiled
+    # meson-python runs "meson" from PATH; without a system meson only the build env's can run
+    system_meson = shutil.which("meson", path=SYSTEM_PATH)
+    assert plan.package("meson-pkg").version == "1.2.0.dev7"
+    assert plan.package("meson-pkg").pins == (("skb-pkg", "0.9.1.dev7"),)
+    result = _build(tmp_path, build_cache, plan, root, "meson-pkg", SYSTEM_PATH)
+    assert result.wheel is not None and result.sdist is not None
+    with zipfile.ZipFile(result.wheel) as wheel:
+        assert wheel.read("meson_pkg/_version.py").decode() == '__version__ = "1.2.0.dev7"\n'
+    assert "version: '1.2.0.dev7'" in _sdist_file(result.sdist, "meson.build")
+    assert "+ meson setup" in result.log and "+ meson dist" in result.log
+    if system_meson is None:
+        assert "The Meson build system" in result.log  # a meson ran: the build env's
+
+
+def test_scikit_build_core_builds_the_snapshot(
+    tmp_path: Path, build_cache: Path, compiled: tuple[Path, Plan]
+) -> None:
+    root, plan = compiled
+    assert plan.package("skb-pkg").version == "0.9.1.dev7"
+    result = _build(tmp_path, build_cache, plan, root, "skb-pkg", SYSTEM_PATH)
+    assert result.wheel is not None and result.sdist is not None
+    assert '__version__ = "0.9.1.dev7"' in _sdist_file(result.sdist, "src/skb_pkg/__init__.py")
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(result.wheel) as wheel:
+        assert any(n.startswith("skb_pkg/_core.") and n.endswith(".so") for n in wheel.namelist())
+        wheel.extractall(unpacked)
+    # the build env runs this interpreter: the extension imports here
+    imported = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import skb_pkg; print(skb_pkg.__version__, skb_pkg.built_version())",
+        ],
+        cwd=unpacked,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(unpacked)},
+    )
+    assert imported.stdout.split() == ["0.9.1.dev7", "0.9.1.dev7"]
+
+
+def test_maturin_builds_the_snapshot_with_cargo_from_the_users_path(
+    tmp_path: Path, build_cache: Path, compiled: tuple[Path, Plan], cargo_dir: str
+) -> None:
+    root, plan = compiled
+    planned = plan.package("maturin-bin")
+    assert (planned.version, planned.version_file) == ("0.3.0.dev7", "Cargo.toml")
+    # cargo only on the user's PATH (not in the build env): found after the build env's bin/
+    result = _build(tmp_path, build_cache, plan, root, "maturin-bin", f"{cargo_dir}:{SYSTEM_PATH}")
+    assert result.wheel is not None and result.sdist is not None
+    assert 'version = "0.3.0-dev.7"' in _sdist_file(result.sdist, "Cargo.toml")
+    assert 'version = "0.3.0-dev.7"' in _sdist_file(result.sdist, "Cargo.lock")
+    with zipfile.ZipFile(result.wheel) as wheel:
+        (script,) = [n for n in wheel.namelist() if n.endswith(".data/scripts/maturin-bin")]
+        binary = tmp_path / "maturin-bin"
+        binary.write_bytes(wheel.read(script))
+    binary.chmod(0o755)
+    ran = subprocess.run([str(binary)], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "maturin-bin 0.3.0-dev.7"  # env!("CARGO_PKG_VERSION")
