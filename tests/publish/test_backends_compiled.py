@@ -5,9 +5,10 @@ Real builds of ``tests/fixtures/layout-compiled``, as in ``test_backends.py``: p
 sdist's ``PKG-INFO`` say the snapshot version and ``==`` pins, ``verify_distribution`` agrees,
 and what the native tool compiled in says the snapshot version too:
 
-* **meson-python** runs ``meson`` (and ninja) found on PATH: the backend's PATH here is only
-  ``/usr/bin:/bin`` plus what the build tool puts first (the build env's ``bin/``), and there is
-  no system meson. The version comes from ``project()`` of meson.build (staged with the
+* **meson-python** runs ``meson`` and ``ninja`` found on PATH: the backend's PATH here holds
+  only ``git`` (meson dist runs it) after what the build tool puts first (the build env's
+  ``bin/``), so both run from build environments (ninja from the ``ninja`` package meson-python
+  asks for when there is none on PATH). The version comes from ``project()`` of meson.build (staged with the
   snapshot version: ``meson_pkg/_version.py``, configured from ``meson.project_version()``,
   says it); ``meson dist`` archives the staged copy's one commit.
 * **scikit-build-core** runs ``cmake`` (the system's, else the ``cmake`` package it asks for)
@@ -23,6 +24,7 @@ and what the native tool compiled in says the snapshot version too:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -111,18 +113,23 @@ def test_meson_python_builds_the_snapshot(
     tmp_path: Path, build_cache: Path, compiled: tuple[Path, Plan]
 ) -> None:
     root, plan = compiled
-    # meson-python runs "meson" from PATH; without a system meson only the build env's can run
-    system_meson = shutil.which("meson", path=SYSTEM_PATH)
     assert plan.package("meson-pkg").version == "1.2.0.dev7"
     assert plan.package("meson-pkg").pins == (("skb-pkg", "0.9.1.dev7"),)
-    result = _build(tmp_path, build_cache, plan, root, "meson-pkg", SYSTEM_PATH)
+    # The backend's PATH holds git (meson dist runs it) and nothing else: meson, and ninja
+    # (which meson-python then asks for: the "ninja" package), run from the build env.
+    only_git = tmp_path / "only-git"
+    only_git.mkdir()
+    git = shutil.which("git")
+    assert git is not None
+    (only_git / "git").symlink_to(git)
+    result = _build(tmp_path, build_cache, plan, root, "meson-pkg", str(only_git))
     assert result.wheel is not None and result.sdist is not None
     with zipfile.ZipFile(result.wheel) as wheel:
         assert wheel.read("meson_pkg/_version.py").decode() == '__version__ = "1.2.0.dev7"\n'
     assert "version: '1.2.0.dev7'" in _sdist_file(result.sdist, "meson.build")
     assert "+ meson setup" in result.log and "+ meson dist" in result.log
-    if system_meson is None:
-        assert "The Meson build system" in result.log  # a meson ran: the build env's
+    found = re.findall(r"Found ninja-\S+ at (\S+)", result.log)
+    assert found and all(Path(n).parents[2] == build_cache for n in found), found
 
 
 def test_scikit_build_core_builds_the_snapshot(
