@@ -12,10 +12,19 @@ Static sources are read when the package is read (their file joins the package's
 ``setuptools file``          ``version = {file = "VERSION"}`` (``file: VERSION`` in setup.cfg)
 ``pdm file``                 ``[tool.pdm.version] source = "file", path = ...``
 ``flit __version__``         flit_core with ``dynamic = ["version"]``: the module's __version__
+``meson project()``          meson-python: ``project(..., version: '1.2.0')`` of meson.build
+``meson files()``            ... ``version: files('VERSION')``: that file
+``scikit-build regex``       scikit-build-core's ``scikit_build_core.metadata.regex`` provider
+                             (``[tool.scikit-build.metadata.version]`` or the
+                             ``[[tool.dynamic-metadata]]`` entry of ``version``): its input file
+``cargo package.version``    maturin: ``[package] version`` of Cargo.toml (semver → PEP 440)
 ===========================  ===================================================================
 
-VCS sources (``hatch-vcs``, ``setuptools-scm``, ``pdm scm``, ``uv-dynamic-versioning``,
-``poetry-dynamic-versioning``) record the package's own tag pattern; :func:`latest_tags` and
+(meson.build and Cargo.toml are parsed by :mod:`.native_manifests`.)
+
+VCS sources (``hatch-vcs``, ``setuptools-scm`` (also scikit-build-core's ``setuptools_scm``
+provider), ``pdm scm``, ``uv-dynamic-versioning``, ``poetry-dynamic-versioning`` (Poetry 1, and
+Poetry 2's ``[project]`` with ``dynamic = ["version"]``)) record the package's own tag pattern; :func:`latest_tags` and
 :func:`vcs_base` resolve it from git at plan time, as ``git describe`` would: the nearest tag
 reachable from HEAD that matches, and the snapshot is built after it (the next release, as
 setuptools-scm's default ``guess-next-dev`` does: tag 4.4.0 → 4.4.1.dev<id>).
