@@ -19,6 +19,7 @@ import pytest
 from engine_helpers import analyse, write_monorepo
 from test_layouts import git, init_repo, plan_of
 
+from monorepo_tools.config import load_config
 from monorepo_tools.errors import PublishError
 from monorepo_tools.publish.stage import stage_package
 from monorepo_tools.snapshot.rewrite.native import (
@@ -28,6 +29,7 @@ from monorepo_tools.snapshot.rewrite.native import (
 )
 from monorepo_tools.snapshot.rewrite.pyproject import rewrite_pyproject
 from monorepo_tools.snapshot.rewrite.version_files import rewrite_version_file
+from monorepo_tools.workspace import load_workspace
 from monorepo_tools.workspace.native_manifests import (
     meson_project_version,
     pep440_from_semver,
@@ -431,3 +433,45 @@ def test_a_version_file_is_never_clobbered() -> None:
     one = rewrite_version_file("VERSION.txt", "version=3.0.1\n", "3.0.1", "3.0.1.dev7")
     assert one == "version=3.0.1.dev7\n"
     assert rewrite_version_file("VERSION", "3.0.1\n", "3.0.1", "3.0.1.dev7") == "3.0.1.dev7\n"
+
+
+@pytest.mark.parametrize(
+    ("backend", "file", "text", "staged"),
+    [
+        ("mesonpy", "meson.build", "project('x', version: '2.0.0')\n", "version: '2.0.0.dev7'"),
+        ("maturin", "Cargo.toml", '[package]\nname = "x"\nversion = "2.0.0"\n', '"2.0.0-dev.7"'),
+        ("mesonpy", "meson.build", "project('x', version: '1.9.0')\n", "version: '1.9.0'"),
+        ("maturin", "Cargo.toml", '[package]\nname = "x"\nversion = "0.1.0"\n', '"0.1.0"'),
+    ],
+)
+def test_a_static_version_is_written_into_the_native_file_that_says_the_same(
+    tmp_path: Path, backend: str, file: str, text: str, staged: str
+) -> None:
+    """``[project] version = "2.0.0"`` static: meson.build / Cargo.toml saying 2.0.0 get the
+    snapshot too; one that says something else is left as it is (it is not the version)."""
+    pyproject = (
+        f'[build-system]\nrequires = ["x"]\nbuild-backend = "{backend}"\n\n'
+        '[project]\nname = "x"\nversion = "2.0.0"\n\n[tool.monorepo]\nstatus = "stable"\n'
+    )
+    root = write_monorepo(tmp_path / "repo", {"x": pyproject})
+    (root / "packages/x" / file).write_text(text)
+    init_repo(root)
+    planned = plan_of(root).package("x")
+    assert planned.version == "2.0.0.dev7"
+    out = stage_package(root, planned, tmp_path / "s")
+    assert staged in (out / file).read_text()
+    assert 'version = "2.0.0.dev7"' in (out / "pyproject.toml").read_text()
+
+
+def test_an_edit_to_the_native_file_is_seen_through_the_cache(tmp_path: Path) -> None:
+    pyproject = (
+        '[build-system]\nrequires = ["x"]\nbuild-backend = "mesonpy"\n\n'
+        '[project]\nname = "x"\nversion = "2.0.0"\n\n[tool.monorepo]\nstatus = "stable"\n'
+    )
+    root = write_monorepo(tmp_path / "repo", {"x": pyproject})
+    meson = root / "packages/x/meson.build"
+    meson.write_text("project('x', version: '1.0.0')\n")
+    config = load_config(root)
+    assert load_workspace(config).packages["x"].version_file is None
+    meson.write_text("project('x', version: '2.0.0')  # now the same\n")
+    assert load_workspace(config).packages["x"].version_file == "meson.build"

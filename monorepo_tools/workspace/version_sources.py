@@ -517,6 +517,26 @@ def _cargo(package_dir: str, maturin: Mapping[str, Any]) -> StaticVersion:
     return StaticVersion("cargo package.version", error=problem, fix=fix, files=(relative,))
 
 
+def native_version_file(
+    doc: Mapping[str, Any], package_dir: str, backend: str, version: str
+) -> StaticVersion:
+    """For a static ``[project] version`` of a meson-python or maturin package: meson.build's
+    ``project()`` / Cargo.toml's ``[package]`` when it says the same *version* (so staging
+    writes the snapshot there too, and ``meson.project_version()`` or
+    ``env!("CARGO_PKG_VERSION")`` agree with the wheel): its ``file``, else ``file`` None."""
+    if backend == "mesonpy":
+        found = _meson(package_dir)
+        same = found.version == version and found.file == "meson.build"
+    else:
+        found = _cargo(package_dir, _table(_table(doc.get("tool")).get("maturin")))
+        try:
+            same = found.version is not None and Version(found.version) == Version(version)
+        except InvalidVersion:
+            same = False
+    # read either way: the file joins the cache key, so an edit to it is seen
+    return found if same else StaticVersion(found.source, files=found.files)
+
+
 def _setuptools_roots(tool: Mapping[str, Any]) -> tuple[str, ...]:
     package_dir = _table(_table(tool.get("setuptools")).get("package-dir"))
     root = package_dir.get("")
