@@ -23,6 +23,7 @@ and what the native tool compiled in says the snapshot version too:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -31,9 +32,10 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
-from engine_helpers import copy_fixture
+from engine_helpers import copy_fixture, tool_env
 from test_backends import _metadata, _normal, _pkg_info, _plan
 
 from monorepo_tools._env import backend_env
@@ -178,3 +180,52 @@ def test_maturin_builds_the_snapshot_with_cargo_from_the_users_path(
     binary.chmod(0o755)
     ran = subprocess.run([str(binary)], capture_output=True, text=True, check=True)
     assert ran.stdout.strip() == "maturin-bin 0.3.0-dev.7"  # env!("CARGO_PKG_VERSION")
+
+
+def test_snapshot_builds_every_compiled_backend_end_to_end(
+    tmp_path: Path, build_cache: Path, cargo_dir: str, pypiserver: Any
+) -> None:
+    """``monorepo snapshot --dry-run`` as a user runs it, in a git checkout: staging in
+    ``.monorepo/staging`` (meson-python's staged copy is a repository nested in the checkout),
+    the three backends built in dependency order, verified, the working tree untouched."""
+    root = copy_fixture("layout-compiled", tmp_path)
+    _plan(root)  # a git checkout with one commit (the plan itself is the CLI's)
+    before = _tree(root)
+    report = tmp_path / "summary.json"
+    env = tool_env(
+        build_cache,
+        MONOREPO_REPOSITORY_URL=pypiserver.url,
+        MONOREPO_INDEX_URL=pypiserver.index_url,
+        MONOREPO_REPOSITORY_USERNAME=pypiserver.username,
+        MONOREPO_REPOSITORY_PASSWORD=pypiserver.password,
+        PATH=f"{os.environ.get('PATH', '')}{os.pathsep}{cargo_dir}",
+    )
+    args = ["snapshot", "--root", str(root), "--snapshot-id", "7", "--dry-run"]
+    done = subprocess.run(
+        [sys.executable, "-m", "monorepo_tools", *args, "--summary-json", str(report)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    packages = {p["name"]: p for p in json.loads(report.read_text())["packages"]}
+    assert {n: p["outcome"] for n, p in packages.items()} == {
+        "skb-pkg": "built",
+        "meson-pkg": "built",
+        "maturin-bin": "built",
+    }
+    assert {n: p["version"] for n, p in packages.items()} == {
+        "skb-pkg": "0.9.1.dev7",
+        "meson-pkg": "1.2.0.dev7",
+        "maturin-bin": "0.3.0.dev7",
+    }
+    assert _tree(root) == before
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not {".git", ".monorepo"} & set(p.relative_to(root).parts)
+    }
