@@ -12,12 +12,13 @@ and what the native tool compiled in says the snapshot version too:
   snapshot version: ``meson_pkg/_version.py``, configured from ``meson.project_version()``,
   says it); ``meson dist`` archives the staged copy's one commit.
 * **scikit-build-core** runs ``cmake`` (the system's, else the ``cmake`` package it asks for)
-  and compiles a C extension with gcc; the version comes from its regex provider; the
-  extension, imported from the wheel, reports ``SKBUILD_PROJECT_VERSION_FULL``.
+  and compiles a C library (loaded with ctypes: no Python headers needed) with the system's C
+  compiler; the version comes from its regex provider; the library, loaded from the wheel,
+  reports ``SKBUILD_PROJECT_VERSION_FULL``.
 * **maturin** (``bindings = "bin"``, no crates: builds offline) runs ``maturin`` from the build
   env, and maturin runs ``cargo`` from the *user's* PATH, kept after the build env's ``bin/``.
-  cargo comes from ``.ci/provision/rust.sh`` (rustup's ``~/.cargo/bin`` or Debian's cargo);
-  with ``CI=true`` a missing cargo fails. The version comes from Cargo.toml, staged as
+  cargo comes from ``.ci/provision/rust.sh`` (rustup's ``~/.cargo/bin`` or Debian's cargo; it
+  also makes sure of the C compiler both use); with ``CI=true`` a missing one fails. The version comes from Cargo.toml, staged as
   ``0.3.0-dev.7``: the binary in the wheel prints it.
 """
 
@@ -53,11 +54,12 @@ SYSTEM_PATH = "/usr/bin:/bin"
 
 @pytest.fixture(scope="session")
 def cargo_dir() -> str:
-    """The folder holding cargo, provisioned by ``.ci/provision/rust.sh`` when missing."""
+    """The folder holding cargo, provisioned by ``.ci/provision/rust.sh`` when missing (with
+    the C compiler that rustc links with and scikit-build-core's CMake project compiles with)."""
     done = subprocess.run(["bash", str(RUST)], capture_output=True, text=True, timeout=1800)
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines or not os.access(Path(lines[-1], "cargo"), os.X_OK):
-        message = f"cargo could not be provisioned ({RUST}): {done.stderr.strip()[-1500:]}"
+        message = f"cargo / cc could not be provisioned ({RUST}): {done.stderr.strip()[-1500:]}"
         if os.environ.get("CI"):
             pytest.fail(message)
         print(message)
@@ -135,7 +137,7 @@ def test_meson_python_builds_the_snapshot(
 
 
 def test_scikit_build_core_builds_the_snapshot(
-    tmp_path: Path, build_cache: Path, compiled: tuple[Path, Plan]
+    tmp_path: Path, build_cache: Path, compiled: tuple[Path, Plan], cargo_dir: str
 ) -> None:
     root, plan = compiled
     assert plan.package("skb-pkg").version == "0.9.1.dev7"
@@ -144,9 +146,9 @@ def test_scikit_build_core_builds_the_snapshot(
     assert '__version__ = "0.9.1.dev7"' in _sdist_file(result.sdist, "src/skb_pkg/__init__.py")
     unpacked = tmp_path / "unpacked"
     with zipfile.ZipFile(result.wheel) as wheel:
-        assert any(n.startswith("skb_pkg/_core.") and n.endswith(".so") for n in wheel.namelist())
+        assert "skb_pkg/libskbver.so" in wheel.namelist()
         wheel.extractall(unpacked)
-    # the build env runs this interpreter: the extension imports here
+    assert "-py3-none-" in result.wheel.name  # wheel.py-api = "py3": no Python ABI in the tag
     imported = subprocess.run(
         [
             sys.executable,
