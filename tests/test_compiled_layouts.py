@@ -475,3 +475,31 @@ def test_an_edit_to_the_native_file_is_seen_through_the_cache(tmp_path: Path) ->
     assert load_workspace(config).packages["x"].version_file is None
     meson.write_text("project('x', version: '2.0.0')  # now the same\n")
     assert load_workspace(config).packages["x"].version_file == "meson.build"
+
+
+@pytest.mark.parametrize(
+    ("backend", "file", "text"),
+    [
+        ("maturin", "Cargo.toml", '[package]\nname = "x"\nversion.workspace = true\n'),
+        ("mesonpy", "meson.build", "project('x', version: run_command('v.sh').stdout())\n"),
+    ],
+)
+def test_the_base_version_fallback_builds_a_version_that_cannot_be_read(
+    tmp_path: Path, backend: str, file: str, text: str
+) -> None:
+    """With ``[tool.monorepo] base-version`` the unreadable native version is no finding: the
+    staged pyproject says the snapshot statically and the native file is left as it is."""
+    pyproject = (
+        f'[build-system]\nrequires = ["x"]\nbuild-backend = "{backend}"\n\n'
+        '[project]\nname = "x"\ndynamic = ["version"]\n\n'
+        '[tool.monorepo]\nstatus = "stable"\nbase-version = "4.0.0"\n'
+    )
+    root = write_monorepo(tmp_path / "repo", {"x": pyproject})
+    (root / "packages/x" / file).write_text(text)
+    assert _one(root, "x")[1] == []
+    init_repo(root)
+    planned = plan_of(root).package("x")
+    assert (planned.version, planned.version_file) == ("4.0.0.dev7", None)
+    out = stage_package(root, planned, tmp_path / "s")
+    assert 'version = "4.0.0.dev7"' in (out / "pyproject.toml").read_text()
+    assert (out / file).read_text() == text
