@@ -39,6 +39,9 @@ class MesonVersion:
     error: str | None = None
 
 
+_PROJECT = re.compile(r"project\s*\(")
+
+
 def _skip_string(text: str, i: int) -> int:
     """The index after the meson string starting at *i* (``'...'`` or ``'''...'''``)."""
     if text.startswith("'''", i):
@@ -62,7 +65,7 @@ def _project_call(text: str) -> tuple[int, int] | None:
         if ch == "'":
             i = _skip_string(text, i)
             continue
-        match = re.compile(r"project\s*\(").match(text, i)
+        match = _PROJECT.match(text, i) if ch == "p" else None
         if match and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_.")):
             start = match.end()
             depth, j = 1, start

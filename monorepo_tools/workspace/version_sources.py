@@ -24,8 +24,9 @@ Static sources are read when the package is read (their file joins the package's
 
 VCS sources (``hatch-vcs``, ``setuptools-scm`` (also scikit-build-core's ``setuptools_scm``
 provider), ``pdm scm``, ``uv-dynamic-versioning``, ``poetry-dynamic-versioning`` (Poetry 1, and
-Poetry 2's ``[project]`` with ``dynamic = ["version"]``)) record the package's own tag pattern; :func:`latest_tags` and
-:func:`vcs_base` resolve it from git at plan time, as ``git describe`` would: the nearest tag
+Poetry 2's ``[project]`` with ``dynamic = ["version"]``)) record the package's own tag
+pattern; :func:`latest_tags` and :func:`vcs_base` resolve it from git at plan time, as
+``git describe`` would: the nearest tag
 reachable from HEAD that matches, and the snapshot is built after it (the next release, as
 setuptools-scm's default ``guess-next-dev`` does: tag 4.4.0 → 4.4.1.dev<id>).
 """
