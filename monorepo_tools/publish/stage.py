@@ -16,6 +16,10 @@ Which files are copied (the contract):
   copied except :data:`EXCLUDED_DIRS` and :data:`EXCLUDED_FILES` (VCS and tool folders, caches,
   build products, ``.env*``, SSH/TLS keys, ``.netrc``, ``.pypirc``, ``*.pem``, ``*.key``, …),
   and :func:`~monorepo_tools.publish.run.run_snapshot` prints a loud warning.
+
+For a backend whose sdist archives the committed tree (meson-python's ``meson dist``, see
+:data:`VCS_SDIST_BACKENDS`), the staged copy is then made a one-commit git repository of exactly
+the staged files (:func:`commit_staged_copy`), so the sdist holds the rewritten files.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ from ..snapshot.rewrite import rewrite_staged
 __all__ = [
     "EXCLUDED_DIRS",
     "EXCLUDED_FILES",
+    "VCS_SDIST_BACKENDS",
     "UntrackedPackageError",
+    "commit_staged_copy",
     "in_git_checkout",
     "stage_package",
     "tracked_files",
@@ -156,4 +162,64 @@ def stage_package(root: Path, planned: PlannedPackage, staging_root: Path) -> Pa
         shutil.copy2(source / rel, dst)
     # What the staged copy says (issue 7): pyproject / Poetry / setup.cfg / version file.
     rewrite_staged(target, planned)
+    if planned.build_backend in VCS_SDIST_BACKENDS:
+        commit_staged_copy(target)
     return target
+
+
+#: Backends whose sdist is an archive of the committed tree (meson-python runs ``meson dist``,
+#: which only works in a git or Mercurial checkout and archives HEAD, not the working tree).
+VCS_SDIST_BACKENDS = frozenset({"mesonpy"})
+
+
+def commit_staged_copy(target: Path) -> None:
+    """Make the staged copy *target* a one-commit git repository of exactly its files (the
+    rewritten ones included), so that a backend archiving HEAD archives the snapshot.
+
+    Hermetic: no system or user git configuration, hooks or signing; the commit date is
+    ``SOURCE_DATE_EPOCH`` (default 1980-01-01), so the archive's times are reproducible.
+    """
+    from .build.model import DEFAULT_SOURCE_DATE_EPOCH
+
+    date = f"@{os.environ.get('SOURCE_DATE_EPOCH') or DEFAULT_SOURCE_DATE_EPOCH} +0000"
+    environ = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("GIT_") and name not in ("HOME", "XDG_CONFIG_HOME")
+    }
+    environ.update(
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        HOME=str(target),
+        GIT_AUTHOR_NAME="monorepo-tools",
+        GIT_AUTHOR_EMAIL="monorepo-tools@localhost",
+        GIT_COMMITTER_NAME="monorepo-tools",
+        GIT_COMMITTER_EMAIL="monorepo-tools@localhost",
+        GIT_AUTHOR_DATE=date,
+        GIT_COMMITTER_DATE=date,
+    )
+    settings = ["-c", "core.hooksPath=/dev/null", "-c", "commit.gpgsign=false"]
+    steps = (
+        ["init", "-q", "-b", "snapshot"],
+        ["add", "--all", "--force", "."],
+        ["commit", "-q", "--no-verify", "--allow-empty", "-m", "snapshot staging"],
+    )
+    for step in steps:
+        try:
+            done = subprocess.run(
+                ["git", *settings, "-C", str(target), *step],
+                env=environ,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except OSError as exc:
+            raise PublishError(
+                f"{target.name}: its backend archives a git checkout (meson dist), but git "
+                f"cannot run ({exc}); fix: install git"
+            ) from exc
+        if done.returncode != 0:
+            raise PublishError(
+                f"{target.name}: could not make the staged copy a git repository for its "
+                f"backend (git {step[0]}: {(done.stderr or done.stdout).strip()[-300:]})"
+            )

@@ -96,7 +96,8 @@ class Package:
     Version fields: ``version`` is the base version when it is known statically (written in
     the metadata, or read from ``version_file``); ``version_source`` says where it comes from
     (``project.version``, ``tool.poetry.version``, ``setup.cfg metadata.version``, ``hatch
-    path``, ``setuptools attr``, ``setuptools file``, ``pdm file``, ``flit __version__``, or a
+    path``, ``setuptools attr``, ``setuptools file``, ``pdm file``, ``flit __version__``,
+    ``meson project()``, ``meson files()``, ``scikit-build regex``, ``cargo package.version``, or a
     VCS plugin: ``hatch-vcs``, ``setuptools-scm``, ``pdm scm``, ``uv-dynamic-versioning``,
     ``poetry-dynamic-versioning``; empty when nothing says); ``tag_pattern`` is the regex (with a
     ``version`` group) a VCS source matches tags with; ``base_version`` is the

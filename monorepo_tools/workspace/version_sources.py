@@ -12,11 +12,21 @@ Static sources are read when the package is read (their file joins the package's
 ``setuptools file``          ``version = {file = "VERSION"}`` (``file: VERSION`` in setup.cfg)
 ``pdm file``                 ``[tool.pdm.version] source = "file", path = ...``
 ``flit __version__``         flit_core with ``dynamic = ["version"]``: the module's __version__
+``meson project()``          meson-python: ``project(..., version: '1.2.0')`` of meson.build
+``meson files()``            ... ``version: files('VERSION')``: that file
+``scikit-build regex``       scikit-build-core's ``scikit_build_core.metadata.regex`` provider
+                             (``[tool.scikit-build.metadata.version]`` or the
+                             ``[[tool.dynamic-metadata]]`` entry of ``version``): its input file
+``cargo package.version``    maturin: ``[package] version`` of Cargo.toml (semver → PEP 440)
 ===========================  ===================================================================
 
-VCS sources (``hatch-vcs``, ``setuptools-scm``, ``pdm scm``, ``uv-dynamic-versioning``,
-``poetry-dynamic-versioning``) record the package's own tag pattern; :func:`latest_tags` and
-:func:`vcs_base` resolve it from git at plan time, as ``git describe`` would: the nearest tag
+(meson.build and Cargo.toml are parsed by :mod:`.native_manifests`.)
+
+VCS sources (``hatch-vcs``, ``setuptools-scm`` (also scikit-build-core's ``setuptools_scm``
+provider), ``pdm scm``, ``uv-dynamic-versioning``, ``poetry-dynamic-versioning`` (Poetry 1, and
+Poetry 2's ``[project]`` with ``dynamic = ["version"]``)) record the package's own tag
+pattern; :func:`latest_tags` and :func:`vcs_base` resolve it from git at plan time, as
+``git describe`` would: the nearest tag
 reachable from HEAD that matches, and the snapshot is built after it (the next release, as
 setuptools-scm's default ``guess-next-dev`` does: tag 4.4.0 → 4.4.1.dev<id>).
 """
@@ -52,6 +62,8 @@ DUNAMAI_TAG_REGEX = (
 )
 # hatchling's default regex for [tool.hatch.version] path
 HATCH_REGEX = r"(?i)^(__version__|VERSION) *= *([\'\"])v?(?P<version>.+?)\2"
+# scikit-build-core's default regex for the regex version provider
+SKBUILD_REGEX = r"(?i)^(__version__|VERSION)(?: ?\: ?str)? *= *([\'\"])v?(?P<value>.+?)\2"
 PDM_REGEX = r"^__version__\s*=\s*[\"'](?P<version>.+?)[\"']\s*(?:#.*)?$"
 _MAX_FILE = 4 * 1024 * 1024
 
@@ -104,10 +116,10 @@ def _regex_version(text: str, pattern: str) -> str | None:
         return None
     if match is None:
         return None
-    try:
-        return match.group("version")
-    except IndexError:
-        return match.group(1) if match.groups() else match.group(0)
+    for group in ("version", "value"):  # hatch and pdm name it version, scikit-build value
+        if group in match.re.groupindex:
+            return match.group(group)
+    return match.group(1) if match.groups() else match.group(0)
 
 
 def _file_source(
@@ -301,6 +313,9 @@ def read_version_source(
             return _file_source(
                 "setuptools file", package_dir, first, None, "[tool.setuptools.dynamic] version"
             )
+    skbuild = _skbuild_version(tool)
+    if skbuild is not None:
+        return _skbuild(package_dir, tool, skbuild)
     if (
         "setuptools_scm" in tool
         or "setuptools-scm" in requires_text
@@ -324,6 +339,13 @@ def read_version_source(
         )
     if "uv-dynamic-versioning" in tool:
         return _dunamai("uv-dynamic-versioning", _table(tool.get("uv-dynamic-versioning")))
+    pdv = _table(tool.get("poetry-dynamic-versioning"))
+    if pdv.get("enable") is True:  # Poetry 2: [project] dynamic = ["version"] with the plugin
+        return _dunamai("poetry-dynamic-versioning", pdv)
+    if backend == "mesonpy":
+        return _meson(package_dir)
+    if backend == "maturin":
+        return _cargo(package_dir, _table(tool.get("maturin")))
     if backend.startswith("flit_core") and project_name:
         flit = _table(_table(tool.get("flit")).get("module"))
         named = flit.get("name")
@@ -353,6 +375,167 @@ def _dunamai(source: str, table: Mapping[str, Any]) -> StaticVersion:
         base = regex if isinstance(regex, str) else DUNAMAI_TAG_REGEX
         regex = "^" + re.escape(prefix) + base.lstrip("^")
     return _vcs(source, regex, None)
+
+
+def _skbuild_version(tool: Mapping[str, Any]) -> dict[str, Any] | None:
+    """scikit-build-core's version provider settings: ``[tool.scikit-build.metadata.version]``
+    or the ``[[tool.dynamic-metadata]]`` entry with ``field = "version"``; None without one."""
+    metadata = _table(_table(tool.get("scikit-build")).get("metadata"))
+    if "version" in metadata:
+        return _table(metadata["version"])
+    entries = tool.get("dynamic-metadata")
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and entry.get("field") == "version":
+            return entry
+    return None
+
+
+def _skbuild(package_dir: str, tool: Mapping[str, Any], settings: dict[str, Any]) -> StaticVersion:
+    provider = settings.get("provider")
+    where = "[tool.scikit-build.metadata.version]"
+    if provider == "scikit_build_core.metadata.setuptools_scm":
+        scm = _table(tool.get("setuptools_scm"))
+        return _vcs("setuptools-scm", scm.get("tag_regex"), scm.get("root"))
+    if provider != "scikit_build_core.metadata.regex":
+        return StaticVersion(
+            "scikit-build",
+            error=f"{where} provider = {provider!r} computes the version when building",
+            fix='set [tool.monorepo] base-version = "X.Y.Z", or use the '
+            '"scikit_build_core.metadata.regex" provider with an input file',
+        )
+    regex = settings.get("regex", SKBUILD_REGEX)
+    result = settings.get("result", "{value}")
+    remove = settings.get("remove", "")
+    found = _file_source(
+        "scikit-build regex",
+        package_dir,
+        settings.get("input"),
+        regex if isinstance(regex, str) else SKBUILD_REGEX,
+        f"{where} input",
+    )
+    if found.version is None:
+        return found
+    version: str | None = found.version
+    if result != "{value}" or remove:
+        # result / remove reshape the match, as scikit-build-core's regex provider does
+        text = _read(package_dir, found.file or "") or ""
+        try:
+            match = re.search(str(regex), text, re.MULTILINE)
+            assert match is not None and isinstance(result, str) and isinstance(remove, str)
+            version = result.format(*match.groups(), **match.groupdict())
+            version = re.sub(remove, "", version) if remove else version
+        except (AssertionError, IndexError, KeyError, ValueError, re.error):
+            return StaticVersion(
+                "scikit-build regex",
+                error=f"{where} result {result!r} cannot be applied to {found.file}",
+                fix="fix result / remove, or set [tool.monorepo] base-version",
+                files=found.files,
+            )
+        # the file holds the match, not the version: staging cannot write it back
+        return StaticVersion("scikit-build regex", version=version, files=found.files)
+    if not (found.file or "").endswith(".py"):
+        # e.g. project(x VERSION 1.2.3) of CMakeLists.txt: CMake refuses a PEP 440 dev
+        # version there, and takes SKBUILD_PROJECT_VERSION anyway: staging leaves it alone
+        return StaticVersion("scikit-build regex", version=version, files=found.files)
+    return found
+
+
+def _meson(package_dir: str) -> StaticVersion:
+    """meson-python with a dynamic version: ``project(..., version: ...)`` of meson.build."""
+    from .native_manifests import meson_project_version
+
+    text = _read(package_dir, "meson.build")
+    if text is None:
+        return StaticVersion(
+            "meson project()",
+            error="meson-python takes the version from meson.build, which cannot be read",
+            fix="add meson.build with project('name', version: '0.1.0'), or a static "
+            'version = "X.Y.Z" in [project]',
+        )
+    found = meson_project_version(text)
+    if found.literal is not None:
+        return StaticVersion(
+            "meson project()", version=found.literal, file="meson.build", files=("meson.build",)
+        )
+    if found.file is not None:
+        return _with_files(
+            _file_source("meson files()", package_dir, found.file, None, "meson.build version:"),
+            ("meson.build",),
+        )
+    return StaticVersion(
+        "meson project()",
+        error=f"meson.build {found.error}",
+        fix="write version: '1.2.3' (or version: files('VERSION')) in project() of meson.build,"
+        ' or set [tool.monorepo] base-version = "X.Y.Z"',
+        files=("meson.build",),
+    )
+
+
+def _cargo(package_dir: str, maturin: Mapping[str, Any]) -> StaticVersion:
+    """maturin with a dynamic version: ``[package] version`` of the crate's Cargo.toml."""
+    from .native_manifests import pep440_from_semver
+    from .readers.toml import TomlError, loads
+
+    manifest = maturin.get("manifest-path", "Cargo.toml")
+    relative = _safe_relative(manifest)
+    fix = (
+        'write version = "X.Y.Z" in [package] of the crate\'s Cargo.toml, or a static '
+        'version = "X.Y.Z" in [project], or set [tool.monorepo] base-version = "X.Y.Z"'
+    )
+    if relative is None:
+        return StaticVersion(
+            "cargo package.version",
+            error=f"[tool.maturin] manifest-path {manifest!r} is not a path inside the package",
+            fix=fix,
+        )
+    text = _read(package_dir, relative)
+    if text is None:
+        return StaticVersion(
+            "cargo package.version",
+            error=f"maturin takes the version from {relative}, which cannot be read",
+            fix=fix,
+            files=(relative,),
+        )
+    try:
+        version = _table(loads(text).get("package")).get("version")
+    except TomlError as exc:
+        version = None
+        problem = f"{relative} is not valid TOML ({exc.reason})"
+    else:
+        problem = f"{relative} has no [package] version string"
+        if isinstance(version, dict) and version.get("workspace") is True:
+            problem = (
+                f"{relative} inherits its version from the Cargo workspace "
+                "(version.workspace = true), which this tool does not read"
+            )
+    if isinstance(version, str):
+        converted = pep440_from_semver(version)
+        if converted is not None:
+            return StaticVersion(
+                "cargo package.version", version=converted, file=relative, files=(relative,)
+            )
+        problem = f"{relative} [package] version {version!r} has no PEP 440 form"
+    return StaticVersion("cargo package.version", error=problem, fix=fix, files=(relative,))
+
+
+def native_version_file(
+    doc: Mapping[str, Any], package_dir: str, backend: str, version: str
+) -> StaticVersion:
+    """For a static ``[project] version`` of a meson-python or maturin package: meson.build's
+    ``project()`` / Cargo.toml's ``[package]`` when it says the same *version* (so staging
+    writes the snapshot there too, and ``meson.project_version()`` or
+    ``env!("CARGO_PKG_VERSION")`` agree with the wheel): its ``file``, else ``file`` None."""
+    if backend == "mesonpy":
+        found = _meson(package_dir)
+        same = found.version == version and found.file == "meson.build"
+    else:
+        found = _cargo(package_dir, _table(_table(doc.get("tool")).get("maturin")))
+        try:
+            same = found.version is not None and Version(found.version) == Version(version)
+        except InvalidVersion:
+            same = False
+    # read either way: the file joins the cache key, so an edit to it is seen
+    return found if same else StaticVersion(found.source, files=found.files)
 
 
 def _setuptools_roots(tool: Mapping[str, Any]) -> tuple[str, ...]:

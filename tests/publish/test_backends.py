@@ -6,7 +6,9 @@ and the sdist's ``PKG-INFO`` say the snapshot version and ``==`` pins, which
 ``verify_distribution`` also checks (item 5). Backends: hatchling (+ hatch.toml version path),
 hatch-vcs, setuptools (pyproject attr/file, setup.cfg), setuptools-scm, poetry-core (Poetry 1
 and 2), pdm-backend (file and scm), flit-core, uv_build (its binary found on PATH), an in-tree
-backend.
+backend, poetry-dynamic-versioning (its own backend, Poetry 1 and 2: the bypass variable gives
+the version, its substitutions write it) and uv-dynamic-versioning. Backends that run a native
+tool (meson-python, scikit-build-core, maturin) are built in ``test_backends_compiled.py``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from monorepo_tools.snapshot.versions import SnapshotId
 from monorepo_tools.workspace import load_workspace
 
 pytestmark = pytest.mark.slow
+
 
 def _git(root: Path, *args: str) -> None:
     subprocess.run(
@@ -78,6 +81,9 @@ def _pkg_info(sdist: Path) -> tuple[str, list[str]]:
     return meta["Version"], _normal(meta.get_all("Requires-Dist") or [])
 
 
+# poetry-dynamic-versioning's default pattern (v*), a pattern-prefix, uv-dynamic-versioning's
+DUNAMAI_TAGS = ("v2.1.0", "pdv2-v0.4.0", "uvdv-v1.2.0")
+
 # fixture, tags, package -> (snapshot version, the pins its wheel must carry)
 CASES = [
     ("layout-hatch-toml", (), "about-pkg", "2.3.0.dev7", []),
@@ -103,6 +109,9 @@ CASES = [
     ("layout-pdm-backend", ("pdm-scm-5.1.0",), "pdm-file", "3.1.0.dev7", ["pdm-scm==5.1.1.dev7"]),
     ("layout-pdm-backend", ("pdm-scm-5.1.0",), "pdm-scm", "5.1.1.dev7", []),
     ("layout-flit", (), "flitty", "0.4.2.dev7", []),
+    ("layout-dunamai", DUNAMAI_TAGS, "pdv", "2.1.1.dev7", []),
+    ("layout-dunamai", DUNAMAI_TAGS, "pdv2", "0.4.1.dev7", ["pdv==2.1.1.dev7"]),
+    ("layout-dunamai", DUNAMAI_TAGS, "uvdv", "1.2.1.dev7", []),
     ("layout-backends", (), "uvb", "0.8.0.dev7", []),
     ("layout-backends", (), "intree", "0.5.0.dev7", ["uvb==0.8.0.dev7"]),
 ]
@@ -155,6 +164,42 @@ def test_every_backend_builds_the_snapshot_with_its_pins(
             )
             == []
         )
+
+
+@pytest.mark.parametrize(("name", "version"), [("pdv", "2.1.1.dev7"), ("pdv2", "0.4.1.dev7")])
+def test_poetry_dynamic_versioning_substitutes_the_snapshot_version(
+    tmp_path: Path, build_cache: Path, name: str, version: str
+) -> None:
+    """The real plugin (its backend, Poetry 1 and Poetry 2 projects) takes the version from
+    ``POETRY_DYNAMIC_VERSIONING_BYPASS`` (the staged copy is no git checkout: without it dunamai
+    would fail) and writes it where it templates the version, ``__version__ = "0.0.0"``."""
+    root = copy_fixture("layout-dunamai", tmp_path)
+    planned = _plan(root, DUNAMAI_TAGS).package(name)
+    assert dict(planned.build_environment) == {"POETRY_DYNAMIC_VERSIONING_BYPASS": version}
+    staged = stage_package(root, planned, tmp_path / "staging")
+    request = BuildRequest(
+        name,
+        staged,
+        planned.build_requires,
+        planned.build_backend,
+        (),
+        dict(planned.build_environment),
+    )
+    result = build_all([request], tmp_path / "dist", jobs=1, cache_dir=build_cache)[name]
+    assert result.ok and result.wheel is not None and result.sdist is not None, result.error
+    assert _metadata(result.wheel)[0] == version
+    with zipfile.ZipFile(result.wheel) as wheel:
+        module = wheel.read(f"{name}/__init__.py").decode()
+    assert f'__version__ = "{version}"' in module
+    with tarfile.open(result.sdist) as archive:
+        (member,) = [m for m in archive.getmembers() if m.name.endswith(f"/{name}/__init__.py")]
+        handle = archive.extractfile(member)
+        assert handle is not None
+        assert f'__version__ = "{version}"' in handle.read().decode()
+    # without the bypass variable the plugin looks for git tags, and the staged copy has none
+    bare = BuildRequest(name, staged, planned.build_requires, planned.build_backend)
+    other = build_all([bare], tmp_path / "dist-bare", jobs=1, cache_dir=build_cache)[name]
+    assert not other.ok and "Unable to detect version control system" in (other.error or "")
 
 
 def test_a_wrong_pin_in_built_metadata_is_caught(tmp_path: Path, build_cache: Path) -> None:

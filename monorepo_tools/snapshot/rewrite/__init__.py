@@ -5,8 +5,13 @@ file               what changes
 =================  ===========================================================================
 pyproject.toml     ``project.version`` (and "version" leaves ``dynamic``), pinned requirements of
                    ``[project]``; ``tool.poetry.version`` and pinned ``[tool.poetry.dependencies]``
+                   (poetry-dynamic-versioning: the version stays dynamic, its bypass variable
+                   gives the snapshot version, see :func:`.pyproject.rewrite_pyproject`)
 setup.cfg          ``[metadata] version``, pinned ``install_requires`` / ``extras_require`` lines
 version file       the version literal of ``__about__.py`` / ``__init__.py``, or ``VERSION``
+meson.build        the ``version:`` literal of ``project()`` (meson-python, :mod:`.native`)
+Cargo.toml         ``[package] version`` in semver form, and the crate's entry in ``Cargo.lock``
+                   (maturin, :mod:`.native`)
 =================  ===========================================================================
 
 The working tree is never written: :func:`rewrite_staged` works on the staging copy only. When
@@ -43,7 +48,13 @@ def rewrite_staged(target: Path, planned: PlannedPackage) -> None:
     if pyproject.is_file() and planned.flavour in ("pep621", "poetry"):
         text = pyproject.read_text(encoding="utf-8")
         try:
-            rewritten = rewrite_pyproject(text, planned.version, project, poetry)
+            rewritten = rewrite_pyproject(
+                text,
+                planned.version,
+                project,
+                poetry,
+                keep_dynamic_version=planned.version_source == "poetry-dynamic-versioning",
+            )
         except PublishError as exc:
             raise PublishError(f"{planned.pyproject}: {exc}") from exc
         pyproject.write_text(rewritten, encoding="utf-8")
@@ -58,7 +69,9 @@ def rewrite_staged(target: Path, planned: PlannedPackage) -> None:
         cfg_file = target / "setup.cfg"
         text = cfg_file.read_text(encoding="utf-8")
         cfg_file.write_text(rewrite_setup_cfg(text, planned.version, cfg), encoding="utf-8")
-    if planned.version_file:
+    if planned.version_file and planned.version_file.rsplit("/", 1)[-1] == "Cargo.toml":
+        _rewrite_cargo(target, planned)
+    elif planned.version_file:
         from .version_files import rewrite_version_file
 
         file = target / planned.version_file
@@ -70,3 +83,25 @@ def rewrite_staged(target: Path, planned: PlannedPackage) -> None:
                 ),
                 encoding="utf-8",
             )
+
+
+def _rewrite_cargo(target: Path, planned: PlannedPackage) -> None:
+    """maturin's Cargo.toml (and the Cargo.lock beside it) at the snapshot version."""
+    from .native import rewrite_cargo_lock, rewrite_cargo_toml
+
+    assert planned.version_file is not None
+    manifest = target / planned.version_file
+    if not manifest.is_file():
+        return
+    try:
+        text, crate, old, new = rewrite_cargo_toml(
+            manifest.read_text(encoding="utf-8"), planned.base_version, planned.version
+        )
+    except PublishError as exc:
+        raise PublishError(f"{planned.path}/{exc}") from exc
+    manifest.write_text(text, encoding="utf-8")
+    lock = manifest.with_name("Cargo.lock")
+    if lock.is_file():
+        lock.write_text(
+            rewrite_cargo_lock(lock.read_text(encoding="utf-8"), crate, old, new), encoding="utf-8"
+        )

@@ -1,8 +1,8 @@
 """Rewriting a staged ``pyproject.toml`` for a snapshot (tomlkit: comments and layout survive).
 
 What changes: ``project.version`` becomes the snapshot version (and ``"version"`` leaves
-``project.dynamic``, with ``[tool.setuptools.dynamic].version``: the version plugin has nothing
-left to compute); each runtime or optional requirement string listed in the plan's ``rewrites``
+``project.dynamic``, with ``[tool.setuptools.dynamic].version`` and scikit-build-core's version
+provider: the version plugin has nothing left to compute); each runtime or optional requirement string listed in the plan's ``rewrites``
 is replaced by its pinned form, *every* time it occurs (the same string in ``dependencies`` and
 in an extra is pinned in both); Poetry's ``tool.poetry.version`` and the entries of
 ``[tool.poetry.dependencies]`` naming a monorepo package (a ``path``/``develop`` table becomes
@@ -35,7 +35,7 @@ from collections.abc import Mapping
 
 import tomlkit
 from tomlkit.container import OutOfOrderTableProxy
-from tomlkit.items import Array, InlineTable, Table
+from tomlkit.items import AoT, Array, InlineTable, Table
 
 from ...errors import PublishError
 
@@ -53,10 +53,15 @@ def rewrite_pyproject(
     version: str,
     rewrites: Mapping[str, str],
     poetry_pins: Mapping[str, str] | None = None,
+    *,
+    keep_dynamic_version: bool = False,
 ) -> str:
     """Return *text* with the snapshot *version* and the *rewrites* applied.
 
     *poetry_pins* (normalized name → snapshot version) are applied to ``[tool.poetry]``.
+    With *keep_dynamic_version* ``[project]`` keeps ``dynamic = ["version"]`` and gets no
+    static version (poetry-dynamic-versioning acts on a Poetry 2 project only while its version
+    is dynamic: its bypass variable then gives the exact version, and its substitutions run).
     """
     document = tomlkit.parse(text)
     project = document.get("project")
@@ -68,9 +73,14 @@ def rewrite_pyproject(
         raise PublishError("has no [project] table to rewrite")
     found: set[str] = set()
     if isinstance(project, Table | OutOfOrderTableProxy):
-        project["version"] = version
         dynamic = project.get("dynamic")
-        if isinstance(dynamic, Array | list) and "version" in [str(d) for d in dynamic]:
+        dynamic_version = isinstance(dynamic, Array | list) and "version" in [
+            str(d) for d in dynamic
+        ]
+        if not (keep_dynamic_version and dynamic_version):
+            project["version"] = version
+        if dynamic_version and not keep_dynamic_version:
+            assert isinstance(dynamic, Array | list)
             for index, item in reversed(list(enumerate(list(dynamic)))):
                 if str(item) == "version":
                     del dynamic[index]
@@ -78,6 +88,8 @@ def rewrite_pyproject(
             spec = setuptools.get("dynamic") if setuptools is not None else None
             if spec is not None and "version" in spec:
                 del spec["version"]
+            if tool is not None:
+                _drop_skbuild_version(tool)
         _rewrite_array(project.get("dependencies"), rewrites, found)
         optional = project.get("optional-dependencies")
         if optional is not None:
@@ -101,6 +113,30 @@ def rewrite_pyproject(
         missing = ", ".join(repr(r) for r in remaining)
         raise PublishError(f"could not find the requirement(s) {missing} to rewrite")
     return tomlkit.dumps(document)
+
+
+def _drop_skbuild_version(tool: Table | OutOfOrderTableProxy) -> None:
+    """scikit-build-core refuses a version provider for a field that is not dynamic: the
+    provider goes with it (``[tool.scikit-build.metadata.version]``, or the
+    ``[[tool.dynamic-metadata]]`` entry with ``field = "version"``)."""
+    skbuild = tool.get("scikit-build")
+    if isinstance(skbuild, Table | OutOfOrderTableProxy):
+        metadata = skbuild.get("metadata")
+        if (
+            isinstance(metadata, Table | OutOfOrderTableProxy | InlineTable)
+            and "version" in metadata
+        ):
+            del metadata["version"]
+            if not metadata:
+                del skbuild["metadata"]
+    entries = tool.get("dynamic-metadata")
+    if isinstance(entries, AoT | Array):
+        for index in reversed(range(len(entries))):
+            entry = entries[index]
+            if isinstance(entry, Table | InlineTable | dict) and entry.get("field") == "version":
+                del entries[index]
+        if not len(entries):
+            del tool["dynamic-metadata"]
 
 
 def _rewrite_array(value: object, rewrites: Mapping[str, str], found: set[str]) -> None:

@@ -218,6 +218,12 @@ def read_project(
                     code="dynamic-version",
                 )
             )
+    elif isinstance(version, str) and common.build_backend in ("mesonpy", "maturin"):
+        # a static version: meson.build / Cargo.toml that say the same get the snapshot too
+        from ..version_sources import native_version_file
+
+        native = native_version_file(doc, package_dir, common.build_backend, version)
+        out.version_file, out.files = native.file, native.files
     needs = tuple(d for d in ("dependencies", "optional-dependencies") if d in dynamic)
     out.needs_metadata = needs
     return out
