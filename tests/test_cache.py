@@ -359,7 +359,7 @@ def test_forked_parsing_gives_the_same_packages(
     def broken(rows: object) -> object:  # every child fails: the parent parses their chunks
         raise RuntimeError("child failure")
 
-    monkeypatch.setattr(ws_module, "_encode_segments", broken)
+    monkeypatch.setattr(ws_module, "_encode_segment", broken)
     parsed, segments = ws_module._parse_files(root, jobs)
     assert parsed == sequential and segments == []
 
@@ -387,42 +387,53 @@ def test_the_processes_share_the_files_by_their_real_speed(
     assert len(_folders(segments)) > len(jobs) // 2
 
 
-def test_a_chunk_both_processes_parsed_keeps_this_process_copy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_chunk_both_processes_parsed_keeps_this_process_copy(tmp_path: Path) -> None:
     """Two processes that claim one chunk at the same instant both parse it: the result is
-    this process's copy, and every chunk the child did not deliver is parsed here."""
+    this process's copy; a message that is not the child's chunks is refused, and what it
+    did not deliver is left for this process to parse."""
     root, jobs = _jobs(generate(tmp_path / "gen", 12, seed=6).root)
     _needs_fork()
     bounds = [(0, 4), (4, 8), (8, 12)]
+
+    def rows(k: int) -> list[tuple[object, ...]]:
+        first, last = bounds[k]
+        return [
+            (jobs[i][0], *row)
+            for i, row in enumerate(ws_module._parse_chunk(root, jobs, first, last), first)
+        ]
+
+    def child_sends(*messages: tuple[list[int], list[tuple[object, ...]]]) -> ws_module._Child:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                with os.fdopen(write_end, "wb") as out:
+                    for ids, message_rows in messages:
+                        ws_module._send(out, ids, message_rows)  # type: ignore[arg-type]
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        return ws_module._Child(pid, read_end, (0, 3))
+
     mine = ws_module._parse_chunk(root, jobs, 0, 4)
     parsed = {0: mine}
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # a child that delivers chunks 0 and 2 (not 1)
-        try:
-            rows = [
-                (jobs[i][0], *row)
-                for k in (2, 0)
-                for i, row in enumerate(
-                    ws_module._parse_chunk(root, jobs, *bounds[k]), bounds[k][0]
-                )
-            ]
-            payload = ws_module._dump_framed(
-                ([2, 0], [s.raw for s in ws_module._encode_segments(rows)])
-            )
-            with os.fdopen(write_end, "wb") as out:
-                out.write(payload)
-        finally:
-            os._exit(0)
-    os.close(write_end)
     segments: list[ws_module._Segment] = []
-    ws_module._collect_child(root, pid, read_end, jobs, bounds, (0, 3), parsed, segments)
-    assert parsed[0] is mine
-    assert sorted(parsed) == [0, 1, 2]
+    child = child_sends(([2], rows(2)), ([0], rows(0)))
+    ws_module._receive(child, jobs, bounds, parsed, segments, ws_module._Decoder(), until_end=True)
+    os.close(child.fd)
+    os.waitpid(child.pid, 0)
+    assert parsed[0] is mine and sorted(parsed) == [0, 2] and not child.failed
     sequential = [ws_module._parse_one(root, *job) for job in jobs]
-    assert [row for k in range(3) for row in parsed[k]] == sequential
+    assert parsed[2] == sequential[8:]
     assert _folders(segments) == {job[0] for job in jobs[:4] + jobs[8:]}
+
+    # rows that are not the chunks the message names: refused, and nothing after it is taken
+    parsed = {}
+    child = child_sends(([1], rows(2)), ([0], rows(0)))
+    ws_module._receive(child, jobs, bounds, parsed, [], ws_module._Decoder(), until_end=True)
+    os.close(child.fd)
+    os.waitpid(child.pid, 0)
+    assert child.failed and parsed == {}
 
 
 def test_a_cold_run_with_forked_workers_writes_a_complete_cache(

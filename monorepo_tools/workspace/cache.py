@@ -27,13 +27,14 @@ import mmap
 import operator
 import os
 import signal
+import struct
 import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import packaging
 
@@ -524,6 +525,59 @@ def _parse_chunk(root: Path, jobs: list[_Job], start: int, end: int) -> list[_Pa
     return [_parse_one(root, folder, primary, sig) for folder, primary, sig in jobs[start:end]]
 
 
+_FRAME = struct.Struct("<Q")  # the length of one message from a child
+_PIPE_SIZE = 1 << 20  # a child's pipe holds about two segments (Linux: F_SETPIPE_SZ)
+
+
+@dataclass
+class _Child:
+    """A forked parser as this process sees it: its pipe, its range, what arrived so far."""
+
+    pid: int
+    fd: int
+    region: tuple[int, int]
+    buffer: bytearray = field(default_factory=bytearray)
+    failed: bool = False  # a message did not check out: ignore the rest, parse it here
+    done: bool = False  # end of the pipe reached
+
+
+def _child_main(
+    root: Path,
+    jobs: list[_Job],
+    bounds: list[tuple[int, int]],
+    region: tuple[int, int],
+    claims: mmap.mmap,
+    write_end: int,
+) -> None:
+    """A child's work: claim chunks from the end of *region* backwards, parse them, and send
+    them as cache segments of about _SEGMENT_ROWS rows each (with their chunk numbers), as
+    they are ready, so that this process decodes them while it parses its own share."""
+    with os.fdopen(write_end, "wb") as out:
+        ids: list[int] = []
+        rows: list[_Row] = []
+        for k in range(region[1] - 1, region[0] - 1, -1):
+            if claims[k]:
+                break
+            claims[k] = 2
+            first, last = bounds[k]
+            rows += [
+                (jobs[i][0], *row)
+                for i, row in enumerate(_parse_chunk(root, jobs, first, last), first)
+            ]
+            ids.append(k)
+            if len(rows) >= _SEGMENT_ROWS:
+                _send(out, ids, rows)
+                ids, rows = [], []
+        if rows:
+            _send(out, ids, rows)
+
+
+def _send(out: BinaryIO, ids: list[int], rows: list[_Row]) -> None:
+    body = marshal.dumps((ids, _encode_segment(rows).raw), 2)
+    out.write(_FRAME.pack(len(body)) + body)
+    out.flush()
+
+
 def _parse_forked(
     root: Path,
     jobs: list[_Job],
@@ -536,55 +590,48 @@ def _parse_forked(
     The jobs are cut in chunks of ``_CLAIM_ROWS``; each child owns a contiguous range of
     chunks and parses it from its end backwards, claiming each chunk in a shared byte map
     before parsing it. This process imports the *prefetch* modules first, then claims chunks
-    from the front of each range until it meets one a child has claimed. So the files split
-    themselves by how fast each process really is, whatever the import costs and however busy
-    the machine is. Two processes that claim the same chunk at the same instant both parse it
-    (harmless: this process's copy is used). Each child sends back its chunk numbers and its
-    rows, encoded as cache segments, on a pipe.
+    from the front of each range until it meets one a child has claimed, and between two
+    chunks decodes what the children have sent so far. So the files split themselves by how
+    fast each process really is, whatever the import costs and however busy the machine is.
+    Two processes that claim the same chunk at the same instant both parse it (harmless:
+    this process's copy is used).
 
     A child that fails for any reason (killed, out of memory, a bug) costs time, never
     correctness: whatever it did not deliver is parsed here. A prefetch that fails to import
     is left to the caller's own import, which reports it. *encode*: this process's rows become
     cache segments too (the cache save then reuses them).
     """
+    import fcntl  # POSIX only, like fork (see _can_fork)
+
     bounds = [(i, min(i + _CLAIM_ROWS, len(jobs))) for i in range(0, len(jobs), _CLAIM_ROWS)]
-    regions = _regions(len(bounds), workers - 1)
     claims = mmap.mmap(-1, len(bounds))  # shared with the children: 0 free, 1 here, 2 a child
-    children: list[tuple[int, int, tuple[int, int]]] = []
+    children: list[_Child] = []
+    parsed: dict[int, list[_Parsed]] = {}
+    segments: list[_Segment] = []
+    decoder = _Decoder()
     try:
-        for region in regions:
+        for region in _regions(len(bounds), workers - 1):
             read_end, write_end = os.pipe()
+            with contextlib.suppress(AttributeError, OSError):  # Linux: room for two segments
+                fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
             pid = os.fork()
             if pid == 0:  # the child: never returns
                 status = 1
                 try:
                     os.close(read_end)
-                    done: list[int] = []
-                    rows: list[_Row] = []
-                    for k in range(region[1] - 1, region[0] - 1, -1):
-                        if claims[k]:
-                            break
-                        claims[k] = 2
-                        done.append(k)
-                        first, last = bounds[k]
-                        parsed_rows = _parse_chunk(root, jobs, first, last)
-                        rows += [(jobs[i][0], *row) for i, row in enumerate(parsed_rows, first)]
-                    payload = _dump_framed((done, [seg.raw for seg in _encode_segments(rows)]))
-                    with os.fdopen(write_end, "wb") as out:
-                        out.write(payload)
+                    _child_main(root, jobs, bounds, region, claims, write_end)
                     status = 0
                 finally:
                     os._exit(status)
             os.close(write_end)
-            children.append((pid, read_end, region))
+            os.set_blocking(read_end, False)
+            children.append(_Child(pid, read_end, region))
         for module in prefetch:
             with contextlib.suppress(ImportError):
                 importlib.import_module(module)
-        parsed: dict[int, list[_Parsed]] = {}
-        segments: list[_Segment] = []
         own: list[_Row] = []
-        for first_chunk, end_chunk in regions:
-            for k in range(first_chunk, end_chunk):
+        for child in children:
+            for k in range(*child.region):
                 if claims[k]:
                     break
                 claims[k] = 1
@@ -595,63 +642,80 @@ def _parse_forked(
                     if len(own) >= _SEGMENT_ROWS:
                         segments.append(_encode_segment(own))
                         own = []
+                for other in children:
+                    _receive(other, jobs, bounds, parsed, segments, decoder)
         if own:
             segments.append(_encode_segment(own))
         while children:
-            pid, read_end, region = children.pop(0)
-            _collect_child(root, pid, read_end, jobs, bounds, region, parsed, segments)
+            child = children.pop(0)
+            os.set_blocking(child.fd, True)
+            try:
+                _receive(child, jobs, bounds, parsed, segments, decoder, until_end=True)
+            finally:
+                os.close(child.fd)
+                os.waitpid(child.pid, 0)
+            for k in range(*child.region):  # whatever the child did not deliver
+                if k not in parsed:
+                    parsed[k] = _parse_chunk(root, jobs, *bounds[k])
         return [row for k in range(len(bounds)) for row in parsed[k]], segments
     finally:
         claims.close()
-        for pid, read_end, _ in children:  # only after an exception (e.g. KeyboardInterrupt)
+        for child in children:  # only after an exception (e.g. KeyboardInterrupt)
             with contextlib.suppress(OSError):
-                os.close(read_end)
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+                os.close(child.fd)
+                os.kill(child.pid, signal.SIGKILL)
+                os.waitpid(child.pid, 0)
 
 
-def _collect_child(
-    root: Path,
-    pid: int,
-    read_end: int,
+def _receive(
+    child: _Child,
     jobs: list[_Job],
     bounds: list[tuple[int, int]],
-    region: tuple[int, int],
     parsed: dict[int, list[_Parsed]],
     segments: list[_Segment],
+    decoder: _Decoder,
+    until_end: bool = False,
 ) -> None:
-    """Take a child's chunks into *parsed* (unless parsed here already) and its segments into
-    *segments*; parse here whatever chunk of its *region* it did not deliver."""
-    with os.fdopen(read_end, "rb") as handle:
-        data = handle.read()
-    _, status = os.waitpid(pid, 0)
-    if status == 0:
+    """Read what *child* has sent (all of it, to the end, with *until_end*) and take every
+    complete message that checks out: its chunks into *parsed* (unless parsed here already),
+    its segment into *segments*."""
+    while not child.done:
         try:
-            done, raws = _load_framed(data)
-            decoder = _Decoder()
-            rows: list[_Row] = []
-            decoded: list[_Segment] = []
-            for raw in raws:
-                segment_rows, segment = decoder.segment(raw)
-                rows += segment_rows
-                decoded.append(segment)
+            data = os.read(child.fd, _PIPE_SIZE)
+        except BlockingIOError:
+            break
+        if not data:
+            child.done = True
+        child.buffer += data
+        if not until_end:
+            break
+    buffer = child.buffer
+    while not child.failed and len(buffer) >= _FRAME.size:
+        (size,) = _FRAME.unpack_from(buffer)
+        if len(buffer) < _FRAME.size + size:
+            break
+        body = bytes(buffer[_FRAME.size : _FRAME.size + size])
+        del buffer[: _FRAME.size + size]
+        try:
+            ids, raw = marshal.loads(body)
+            rows, segment = decoder.segment(raw)
             expected = [
-                (folder, sig) for k in done for folder, _, sig in jobs[bounds[k][0] : bounds[k][1]]
+                (folder, sig) for k in ids for folder, _, sig in jobs[bounds[k][0] : bounds[k][1]]
             ]
-            if all(region[0] <= k < region[1] for k in done) and expected == [
+            lo, hi = child.region
+            if not all(lo <= k < hi for k in ids) or expected != [
                 (row[0], tuple(row[1][:4])) for row in rows
             ]:
-                at = 0
-                for k in done:
-                    size = bounds[k][1] - bounds[k][0]
-                    parsed.setdefault(k, [row[1:] for row in rows[at : at + size]])
-                    at += size
-                segments += decoded
-        except Exception:  # fall through to parsing its chunks here
-            pass
-    for k in range(*region):
-        if k not in parsed:
-            parsed[k] = _parse_chunk(root, jobs, *bounds[k])
+                raise ValueError("a child sent rows that are not its chunks")
+        except Exception:  # parse the rest of its range here
+            child.failed = True
+            break
+        at = 0
+        for k in ids:
+            size = bounds[k][1] - bounds[k][0]
+            parsed.setdefault(k, [row[1:] for row in rows[at : at + size]])
+            at += size
+        segments.append(segment)
 
 
 # ---------------------------------------------------------------------------------------------
