@@ -68,6 +68,7 @@ READ = {
     ("layout-dunamai", "uvdv"): ("pep621", None, "uv-dynamic-versioning", None),
     ("layout-dunamai", "pdv"): ("poetry", None, "poetry-dynamic-versioning", None),
     ("layout-dunamai", "pdv2"): ("pep621", None, "poetry-dynamic-versioning", None),
+    ("layout-dunamai", "uvdv-hook"): ("pep621", None, "uv-dynamic-versioning", None),
     ("layout-compiled", "meson-pkg"): ("pep621", "1.2.0", "meson project()", "meson.build"),
     ("layout-compiled", "skb-pkg"): (
         "pep621",
@@ -221,6 +222,69 @@ def test_vcs_plugins_get_their_bypass_variable(
 
 def _stage(root: Path, name: str, plan: Plan, tmp: Path) -> Path:
     return stage_package(root, plan.package(name), tmp)
+
+
+def test_uv_dynamic_versioning_templates_are_read_and_pinned(
+    fixture_repo: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """uv-dynamic-versioning's metadata hook writes requirements as templates of the package's
+    own version ("uvdv=={{ version }}"): read statically (edges, no metadata hook run, no
+    unpinnable-metadata finding), pinned literally in staging at *uvdv*'s snapshot version
+    (the template would render uvdv-hook's own), and the rest left for the plugin, whose
+    bypass variable gets the snapshot version."""
+    root = fixture_repo("layout-dunamai")
+    init_repo(root)
+    git(root, "tag", "uvdv-v1.2.0")
+    result = analyse(root)
+    hooked = result.workspace.packages["uvdv-hook"]
+    assert hooked.needs_metadata == ()
+    assert sorted(e.target for e in result.workspace.edges if e.source == "uvdv-hook") == [
+        "uvdv",
+        "uvdv",
+    ]
+    assert [f.code for f in result.findings if f.package == "uvdv-hook"] == []
+    plan = plan_of(root)
+    planned = plan.package("uvdv-hook")
+    assert (planned.version, plan.package("uvdv").version) == ("3.0.0.dev7", "1.2.1.dev7")
+    assert dict(planned.build_environment) == {"UV_DYNAMIC_VERSIONING_BYPASS": "3.0.0.dev7"}
+    assert dict(planned.rewrites) == {
+        "uvdv=={{ version }}": "uvdv==1.2.1.dev7",
+        "uvdv[cli]=={{version}}; python_version >= '3.8'": (
+            'uvdv[cli]==1.2.1.dev7; python_version >= "3.8"'
+        ),
+    }
+    staged = _stage(root, "uvdv-hook", plan, tmp_path / "staging")
+    text = (staged / "pyproject.toml").read_text(encoding="utf-8")
+    import tomllib
+
+    hook = tomllib.loads(text)["tool"]["hatch"]["metadata"]["hooks"]["uv-dynamic-versioning"]
+    assert hook == {
+        "dependencies": ["uvdv==1.2.1.dev7", "typing-extensions>=4"],
+        "optional-dependencies": {"cli": ['uvdv[cli]==1.2.1.dev7; python_version >= "3.8"']},
+    }
+    assert "# the plugin renders these" in text  # comments kept
+
+
+@pytest.mark.parametrize(
+    "templates",
+    [
+        '["core=={{ base }}"]',  # another template variable
+        '["core{% if dirty %}>=1{% endif %}"]',  # a statement
+        '"core=={{ version }}"',  # not a list
+    ],
+)
+def test_other_templates_leave_the_metadata_to_the_backend(tmp_path: Path, templates: str) -> None:
+    """Only {{ version }} is read statically; anything else is the PEP 517 metadata path."""
+    from monorepo_tools.workspace.readers import read_package
+
+    text = (
+        '[build-system]\nrequires = ["hatchling", "uv-dynamic-versioning"]\n'
+        'build-backend = "hatchling.build"\n[project]\nname = "x"\nversion = "1.0"\n'
+        'dynamic = ["dependencies"]\n[tool.hatch.metadata.hooks.uv-dynamic-versioning]\n'
+        f"dependencies = {templates}\n"
+    )
+    package = read_package(tmp_path, "x", text.encode(), "pyproject.toml")
+    assert package.needs_metadata == ("dependencies",) and package.dependencies == ()
 
 
 def test_staging_rewrites_version_files(

@@ -34,7 +34,7 @@ from ..render.report import render_check
 from ..requirements import ParsedRequirement
 from ..rules import Finding
 from ..workspace import EdgeKind, Package, Workspace
-from ..workspace.version_sources import latest_tags, match_tag
+from ..workspace.version_sources import UVDV_HOOK, VERSION_TEMPLATE, latest_tags, match_tag
 from .versions import SnapshotId, dev_release, snapshot_version
 
 __all__ = ["Plan", "PlannedPackage", "make_plan", "pin"]
@@ -149,6 +149,8 @@ def make_plan(result: CheckResult, snapshot: SnapshotId) -> Plan:
                     rewrites.append((dep.raw, published))
                 sources.append((dep.field, dep.raw, published))
                 internal.add(target)
+            elif dep.field.startswith(UVDV_HOOK):  # the plugin renders it with our version
+                published = VERSION_TEMPLATE.sub(versions[name], dep.raw)
             if dep.kind is EdgeKind.RUNTIME:
                 runtime.append(published)
             else:
@@ -195,7 +197,9 @@ def build_environment(package: Package, version: str) -> tuple[tuple[str, str], 
         dist = canonicalize_name(package.declared_name or package.name).replace("-", "_").upper()
         env[f"SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{dist}"] = version
         env["SETUPTOOLS_SCM_PRETEND_VERSION"] = version
-    elif source == "uv-dynamic-versioning":
+    elif source == "uv-dynamic-versioning" or any(
+        d.field.startswith(UVDV_HOOK) for d in package.dependencies
+    ):  # its version source, or its metadata hook rendering {{ version }}
         env["UV_DYNAMIC_VERSIONING_BYPASS"] = version
     elif source == "poetry-dynamic-versioning":
         env["POETRY_DYNAMIC_VERSIONING_BYPASS"] = version

@@ -22,6 +22,13 @@ Static sources are read when the package is read (their file joins the package's
 
 (meson.build and Cargo.toml are parsed by :mod:`.native_manifests`.)
 
+uv-dynamic-versioning's *metadata hook* (``[tool.hatch.metadata.hooks.uv-dynamic-versioning]``)
+writes ``dependencies`` / ``optional-dependencies`` as Jinja templates of the package's own
+version (``"core=={{ version }}"``): when ``{{ version }}`` is the only template in them and
+this is the package's only metadata hook, the readers take them as its requirements
+(:data:`UVDV_HOOK` is their field), staging pins the monorepo ones literally, and the plugin's
+bypass variable renders the rest with the snapshot version.
+
 VCS sources (``hatch-vcs``, ``setuptools-scm`` (also scikit-build-core's ``setuptools_scm``
 provider), ``pdm scm``, ``uv-dynamic-versioning``, ``poetry-dynamic-versioning`` (Poetry 1, and
 Poetry 2's ``[project]`` with ``dynamic = ["version"]``)) record the package's own tag
@@ -46,6 +53,8 @@ from packaging.version import InvalidVersion, Version
 
 __all__ = [
     "DEFAULT_TAG_REGEX",
+    "UVDV_HOOK",
+    "VERSION_TEMPLATE",
     "StaticVersion",
     "TagMatch",
     "latest_tags",
@@ -66,6 +75,9 @@ HATCH_REGEX = r"(?i)^(__version__|VERSION) *= *([\'\"])v?(?P<version>.+?)\2"
 SKBUILD_REGEX = r"(?i)^(__version__|VERSION)(?: ?\: ?str)? *= *([\'\"])v?(?P<value>.+?)\2"
 PDM_REGEX = r"^__version__\s*=\s*[\"'](?P<version>.+?)[\"']\s*(?:#.*)?$"
 _MAX_FILE = 4 * 1024 * 1024
+# uv-dynamic-versioning's metadata hook, and the one template of it read statically
+UVDV_HOOK = "tool.hatch.metadata.hooks.uv-dynamic-versioning"
+VERSION_TEMPLATE = re.compile(r"\{\{\s*version\s*\}\}")
 
 VCS_SOURCES = (
     "hatch-vcs",

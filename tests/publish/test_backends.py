@@ -112,6 +112,17 @@ CASES = [
     ("layout-dunamai", DUNAMAI_TAGS, "pdv", "2.1.1.dev7", []),
     ("layout-dunamai", DUNAMAI_TAGS, "pdv2", "0.4.1.dev7", ["pdv==2.1.1.dev7"]),
     ("layout-dunamai", DUNAMAI_TAGS, "uvdv", "1.2.1.dev7", []),
+    (
+        "layout-dunamai",
+        DUNAMAI_TAGS,
+        "uvdv-hook",  # uv-dynamic-versioning's metadata hook renders the pinned templates
+        "3.0.0.dev7",
+        [
+            "typing-extensions>=4",
+            "uvdv==1.2.1.dev7",
+            'uvdv[cli]==1.2.1.dev7; python_version >= "3.8" and extra == "cli"',
+        ],
+    ),
     ("layout-backends", (), "uvb", "0.8.0.dev7", []),
     ("layout-backends", (), "intree", "0.5.0.dev7", ["uvb==0.8.0.dev7"]),
 ]

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tarfile
 import tomllib
@@ -499,6 +500,33 @@ def test_uv_on_path_is_the_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(sys.modules, "uv", None)
     assert find_uv({"PATH": str(bindir)}) == str(fake)
     assert find_uv({"PATH": str(tmp_path / "none")}) is None
+
+
+def test_find_uv_is_safe_from_parallel_builds() -> None:
+    """The first builds of a cold cache look for uv from several threads at once; sysconfig
+    (which uv.find_uv_bin reads) fills its table lazily and, unguarded, handed a thread ``EXE =
+    None`` (TypeError) or "dictionary changed size during iteration". Run in a child process:
+    its sysconfig starts empty, and a tiny switch interval makes the race likely."""
+    code = """
+import sys, sysconfig, threading
+from monorepo_tools.publish.build import find_uv
+sys.setswitchinterval(1e-6)
+errors = []
+for _ in range(40):
+    sysconfig._CONFIG_VARS = None  # as in a fresh process: filled on first use
+    barrier = threading.Barrier(8)
+    def look():
+        barrier.wait()
+        try:
+            find_uv()
+        except Exception as exc:
+            errors.append(repr(exc))
+    threads = [threading.Thread(target=look) for _ in range(8)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+assert not errors, errors[:3]
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 def test_backends_see_the_build_env_first_on_path_and_their_own_variables(

@@ -202,11 +202,21 @@ def _run_installer(command: list[str], environ: Mapping[str, str], cwd: Path, wh
     return output
 
 
+_FIND_UV_LOCK = threading.Lock()
+
+
 def find_uv(environ: Mapping[str, str] | None = None) -> str | None:
-    """The uv binary: the ``uv`` package's (:func:`uv.find_uv_bin`), else ``uv`` on PATH."""
-    with contextlib.suppress(ImportError, FileNotFoundError, OSError):
+    """The uv binary: the ``uv`` package's (:func:`uv.find_uv_bin`), else ``uv`` on PATH.
+
+    Serialized: ``uv.find_uv_bin`` reads ``sysconfig``, whose first use fills its table
+    lazily and is not thread-safe on Python 3.11 (a second thread saw ``EXE`` as None, and the
+    first builds of a cold cache failed with a TypeError, now and then, in parallel builds)."""
+    with _FIND_UV_LOCK, contextlib.suppress(ImportError, FileNotFoundError, OSError):
+        import sysconfig
+
         import uv
 
+        sysconfig.get_config_vars()  # filled once, under the lock
         found = uv.find_uv_bin()
         if found and os.access(found, os.X_OK):
             return str(found)

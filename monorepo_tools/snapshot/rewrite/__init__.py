@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...errors import PublishError
+from ...workspace.version_sources import UVDV_HOOK
 from .pyproject import rewrite_pyproject
 
 if TYPE_CHECKING:
@@ -35,7 +36,11 @@ __all__ = ["rewrite_pyproject", "rewrite_staged"]
 
 def rewrite_staged(target: Path, planned: PlannedPackage) -> None:
     """Rewrite the staged copy of *planned* in *target* (its folder) for the snapshot."""
-    project = {raw: pub for field, raw, pub in planned.sources if field.startswith("project.")}
+    project = {
+        raw: pub
+        for field, raw, pub in planned.sources
+        if field.startswith(("project.", UVDV_HOOK + "."))
+    }
     poetry = {
         pub.split("[")[0].split("=")[0].strip(): pub.split("==", 1)[1].split(";")[0].strip()
         for field, _, pub in planned.sources

@@ -4,7 +4,8 @@ What changes: ``project.version`` becomes the snapshot version (and ``"version"`
 ``project.dynamic``, with ``[tool.setuptools.dynamic].version`` and scikit-build-core's version
 provider: the version plugin has nothing left to compute); each runtime or optional requirement string listed in the plan's ``rewrites``
 is replaced by its pinned form, *every* time it occurs (the same string in ``dependencies`` and
-in an extra is pinned in both); Poetry's ``tool.poetry.version`` and the entries of
+in an extra is pinned in both), also in the templates of uv-dynamic-versioning's metadata
+hook (``[tool.hatch.metadata.hooks.uv-dynamic-versioning]``); Poetry's ``tool.poetry.version`` and the entries of
 ``[tool.poetry.dependencies]`` naming a monorepo package (a ``path``/``develop`` table becomes
 ``{ version = "==<snapshot>" }``, keeping ``optional``, ``extras``, ``markers``, ``python``),
 which poetry-core reads for both Poetry 1 and Poetry 2 projects. Everything else, dev groups
@@ -95,6 +96,13 @@ def rewrite_pyproject(
         if optional is not None:
             for _extra, requirements in optional.items():
                 _rewrite_array(requirements, rewrites, found)
+        hook = _uvdv_hook(tool)
+        if hook is not None:  # uv-dynamic-versioning's templates: monorepo ones pinned literally
+            _rewrite_array(hook.get("dependencies"), rewrites, found)
+            hook_optional = hook.get("optional-dependencies")
+            if isinstance(hook_optional, Table | OutOfOrderTableProxy | InlineTable):
+                for _extra, requirements in hook_optional.items():
+                    _rewrite_array(requirements, rewrites, found)
     if has_poetry and poetry is not None:
         if "version" in poetry or not isinstance(project, Table | OutOfOrderTableProxy):
             poetry["version"] = version
@@ -113,6 +121,16 @@ def rewrite_pyproject(
         missing = ", ".join(repr(r) for r in remaining)
         raise PublishError(f"could not find the requirement(s) {missing} to rewrite")
     return tomlkit.dumps(document)
+
+
+def _uvdv_hook(tool: object) -> Table | OutOfOrderTableProxy | InlineTable | None:
+    """``[tool.hatch.metadata.hooks.uv-dynamic-versioning]``, if there is one."""
+    table: object = tool
+    for key in ("hatch", "metadata", "hooks", "uv-dynamic-versioning"):
+        if not isinstance(table, Table | OutOfOrderTableProxy | InlineTable):
+            return None
+        table = table.get(key)
+    return table if isinstance(table, Table | OutOfOrderTableProxy | InlineTable) else None
 
 
 def _drop_skbuild_version(tool: Table | OutOfOrderTableProxy) -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..model import MONOREPO_KEYS, Dependency, EdgeKind, Problem, UvSource
-from ..version_sources import read_version_source
-from .common import check_name, collect, problem
+from ..version_sources import UVDV_HOOK, VERSION_TEMPLATE, read_version_source
+from .common import INTERNER, check_name, collect, problem
+
+_JINJA = ("{{", "{%", "{#")  # Jinja syntax other than the {{ version }} template
 
 __all__ = ["Common", "read_common", "read_project"]
 
@@ -198,6 +200,7 @@ def read_project(
                 "write [project.optional-dependencies] with one list per extra",
             )
         )
+    hook_fields = _uvdv_hook(doc, dynamic, dependencies, package_dir, problems)
     out = ProjectRead(declared, version, dynamic, dependencies, "project.version")
     if "version" in dynamic:
         found = read_version_source(
@@ -224,9 +227,62 @@ def read_project(
 
         native = native_version_file(doc, package_dir, common.build_backend, version)
         out.version_file, out.files = native.file, native.files
-    needs = tuple(d for d in ("dependencies", "optional-dependencies") if d in dynamic)
+    needs = tuple(
+        d
+        for d in ("dependencies", "optional-dependencies")
+        if d in dynamic and d not in hook_fields
+    )
     out.needs_metadata = needs
     return out
+
+
+def _uvdv_hook(
+    doc: dict[str, Any],
+    dynamic: tuple[str, ...],
+    out: list[Dependency],
+    package_dir: str,
+    problems: list[Problem],
+) -> set[str]:
+    """The requirements uv-dynamic-versioning's metadata hook writes as templates of the
+    package's own version (``"core=={{ version }}"``), appended to *out*; returns the dynamic
+    fields they fill. Nothing is read (the PEP 517 metadata path stays) unless this is the only
+    metadata hook and ``{{ version }}`` the only template in its lists."""
+    tool = _table(doc.get("tool"))
+    hooks = _table(_table(_table(tool.get("hatch")).get("metadata")).get("hooks"))
+    hook = hooks.get("uv-dynamic-versioning")
+    if not isinstance(hook, dict) or set(hooks) != {"uv-dynamic-versioning"}:
+        return set()
+    lists: list[tuple[str, str | None, EdgeKind, object]] = []
+    if "dependencies" in dynamic and "dependencies" in hook:
+        lists.append(("dependencies", None, EdgeKind.RUNTIME, hook["dependencies"]))
+    optional = hook.get("optional-dependencies")
+    if "optional-dependencies" in dynamic and isinstance(optional, dict):
+        for extra, reqs in optional.items():
+            lists.append((f"optional-dependencies.{extra}", extra, EdgeKind.OPTIONAL, reqs))
+    for _, _, _, reqs in lists:
+        if not isinstance(reqs, list) or not all(
+            isinstance(r, str) and not any(m in VERSION_TEMPLATE.sub("", r) for m in _JINJA)
+            for r in reqs
+        ):
+            return set()  # other templates, or not a list of strings: the backend will say
+    for name, group, kind, reqs in lists:
+        field_name = f"{UVDV_HOOK}.{name}"
+        assert isinstance(reqs, list)
+        for template in reqs:
+            # any version parses the same; the specifier is the template's (rendered later)
+            parsed = INTERNER.requirement(VERSION_TEMPLATE.sub("0", template), package_dir)
+            if parsed.error is not None:
+                problems.append(
+                    problem(
+                        field_name,
+                        f"{template!r} is not a PEP 508 requirement once rendered",
+                        "write a PEP 508 requirement: name[extras] specifier ; marker",
+                    )
+                )
+                continue
+            parsed = replace(parsed, raw=template, specifier="")
+            out.append(INTERNER.dependency(parsed, kind, group, field_name))
+    return {name.split(".", 1)[0] for name, _, _, _ in lists}
 
 
 def _uv_sources(
