@@ -142,6 +142,34 @@ def test_poetry_dependencies_become_edges_and_pep440(fixture_repo: Callable[[str
     assert not analysis.findings
 
 
+def test_poetry_unions_are_read_by_name(tmp_path: Path) -> None:
+    """A Poetry union (``^1.20 || ^2.0``) has no PEP 440 form: the requirement is read by its
+    name alone (what the graph needs) instead of failing the package; a union of Pythons is an
+    ``or`` of markers; an alternative that is no constraint is still a finding."""
+    from monorepo_tools.workspace.readers import read_package
+
+    text = (
+        '[tool.poetry]\nname = "app"\nversion = "1.0"\n[tool.poetry.dependencies]\n'
+        'python = "^3.9"\nnumpy = "^1.20 || ^2.0"\n'
+        'core = { version = "^1 | ^2", python = "~3.9 || ^3.11", path = "../core" }\n'
+        'bad = "^1 || nonsense!"\n'
+    )
+    package = read_package(tmp_path, "packages/app", text.encode(), "pyproject.toml")
+    raws = sorted(d.raw for d in package.dependencies)
+    assert raws == [
+        'core @ file:../core ; ((python_version >= "3.9" and python_version < "3.10") or '
+        '(python_version >= "3.11" and python_version < "4.0"))',
+        "numpy",
+    ]
+    assert [(p.field, p.message) for p in package.problems] == [
+        (
+            "tool.poetry.dependencies.bad",
+            "bad = '^1 || nonsense!': 'nonsense!' (in the union '^1 || nonsense!') is not a "
+            "constraint",
+        )
+    ]
+
+
 def test_graph_of_a_poetry_monorepo_is_not_empty(
     cli: Callable[..., object], fixture_repo: Callable[[str], Path]
 ) -> None:

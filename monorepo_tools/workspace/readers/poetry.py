@@ -92,7 +92,36 @@ def poetry_constraint(text: str) -> str:
     return ",".join(out)
 
 
+def _alternatives(text: str) -> list[str]:
+    """The alternatives of a Poetry union (``^1.2 || ^2.0``; ``|`` is Poetry's spelling too)."""
+    return [part.strip() for part in re.split(r"\|\|?", text)]
+
+
+def _requirement_constraint(text: str) -> str:
+    """The PEP 440 specifier of a requirement's constraint. A union has none (PEP 440 has no
+    "or"): the requirement is read by its name alone, which is all the graph needs; staging
+    pins a monorepo package whatever was written, and poetry-core writes the metadata."""
+    if "|" not in text:
+        return poetry_constraint(text)
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    for alternative in _alternatives(text):  # each alternative must still be a constraint
+        try:
+            SpecifierSet(poetry_constraint(alternative))
+        except InvalidSpecifier as exc:
+            raise ValueError(
+                f"{alternative!r} (in the union {text!r}) is not a constraint"
+            ) from exc
+    return ""
+
+
 def _python_marker(text: str) -> str:
+    """``python = "^3.8"`` as a marker; a union becomes the alternatives joined by ``or``."""
+    if "|" in text:
+        markers = [_python_marker(alternative) for alternative in _alternatives(text)]
+        if any(not m for m in markers):
+            return ""  # one alternative admits every Python
+        return " or ".join(f"({m})" for m in markers)
     spec = poetry_constraint(text)
     parts = [p for p in spec.split(",") if p]
     return " and ".join(
@@ -108,7 +137,7 @@ def _requirement(
     """(PEP 508 string, optional, extras) for one entry, or an error message."""
     if isinstance(spec, str):
         try:
-            return f"{name}{poetry_constraint(spec)}", False, ()
+            return f"{name}{_requirement_constraint(spec)}", False, ()
         except ValueError as exc:
             return f"{name} = {spec!r}: {exc}"
     if not isinstance(spec, dict):
@@ -125,7 +154,7 @@ def _requirement(
         except ValueError as exc:
             return f"{name}: python = {spec['python']!r}: {exc}"
         if python:
-            markers.append(python)
+            markers.append(f"({python})" if " or " in python else python)
     if isinstance(spec.get("platform"), str):
         markers.append(f'sys_platform == "{spec["platform"]}"')
     marker = f"; {' and '.join(markers)}" if markers else ""
@@ -144,7 +173,7 @@ def _requirement(
         if not isinstance(version, str):
             return f"{name}: version = {version!r} must be a string"
         try:
-            body = head + poetry_constraint(version)
+            body = head + _requirement_constraint(version)
         except ValueError as exc:
             return f"{name} = {version!r}: {exc}"
     if marker and "@" in body:
