@@ -62,6 +62,13 @@ READ = {
         "attr_pkg/__init__.py",
     ),
     ("layout-setuptools-dynamic", "file-pkg"): ("pep621", "0.7.1", "setuptools file", "VERSION"),
+    # attr through `from ._version import __version__`: the file that assigns it
+    ("layout-setuptools-dynamic", "import-pkg"): (
+        "pep621",
+        "2.7.0",
+        "setuptools attr",
+        "src/import_pkg/_version.py",
+    ),
     ("layout-pdm-backend", "pdm-file"): ("pep621", "3.1.0", "pdm file", "src/pdm_file/__init__.py"),
     ("layout-pdm-backend", "pdm-scm"): ("pep621", None, "pdm scm", None),
     ("layout-flit", "flitty"): ("pep621", "0.4.2", "flit __version__", "flitty.py"),
@@ -313,6 +320,32 @@ def test_other_templates_leave_the_metadata_to_the_backend(tmp_path: Path, templ
     )
     package = read_package(tmp_path, "x", text.encode(), "pyproject.toml")
     assert package.needs_metadata == ("dependencies",) and package.dependencies == ()
+
+
+def test_an_attr_version_is_followed_through_imports(tmp_path: Path) -> None:
+    """``attr = "pkg.__version__"`` where ``pkg/__init__.py`` only re-exports it: the import
+    is followed statically (relative or absolute, ``as`` too), every file read keys the cache;
+    a chain that ends without a literal is still a dynamic-version finding naming the file."""
+    from monorepo_tools.workspace.readers import read_package
+
+    folder = tmp_path / "packages" / "p"
+    (folder / "p" / "sub").mkdir(parents=True)
+    (folder / "p" / "__init__.py").write_text("from p.sub import release as __version__\n")
+    (folder / "p" / "sub" / "__init__.py").write_text("from .._meta import release\n")
+    (folder / "p" / "_meta.py").write_text('release = "4.1.0"\n')
+    text = (
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "p"\ndynamic = ["version"]\n'
+        '[tool.setuptools.dynamic]\nversion = {attr = "p.__version__"}\n'
+    )
+    package = read_package(tmp_path, "packages/p", text.encode(), "pyproject.toml")
+    assert (package.version, package.version_file) == ("4.1.0", "p/_meta.py")
+    assert {"p/__init__.py", "p/sub/__init__.py", "p/_meta.py"} <= set(package.files)
+    (folder / "p" / "_meta.py").write_text("release = compute()\n")
+    package = read_package(tmp_path, "packages/p", text.encode(), "pyproject.toml")
+    assert package.version is None
+    assert [p.code for p in package.problems] == ["dynamic-version"]
+    assert "p/__init__.py" in package.problems[0].message
 
 
 def test_staging_rewrites_version_files(

@@ -9,6 +9,7 @@ Static sources are read when the package is read (their file joins the package's
 ``setuptools attr``          ``[tool.setuptools.dynamic] version = {attr = "pkg.__version__"}``
                              (or ``version = attr: pkg.__version__`` in ``setup.cfg``): the
                              module's assignment, read with ``ast`` as setuptools tries first
+                             (``from ._version import __version__`` is followed to its file)
 ``setuptools file``          ``version = {file = "VERSION"}`` (``file: VERSION`` in setup.cfg)
 ``pdm file``                 ``[tool.pdm.version] source = "file", path = ...``
 ``flit __version__``         flit_core with ``dynamic = ["version"]``: the module's __version__
@@ -214,8 +215,9 @@ def _attr_source(
         text = _read(package_dir, relative)
         if text is None:
             continue
-        version = _assigned_string(text, attribute)
-        if version is None:
+        read: list[str] = [relative]
+        found = _follow(package_dir, relative, text, attribute, roots, read)
+        if found is None:
             return StaticVersion(
                 source,
                 file=relative,
@@ -224,14 +226,71 @@ def _attr_source(
                     "a string literal, so it cannot be read without running the package"
                 ),
                 fix=f'write {attribute} = "0.1.0" in {relative}, or set [tool.monorepo] base-version',
-                files=(relative,),
+                files=tuple(read),
             )
-        return StaticVersion(source, version=version, file=relative, files=(relative,))
+        version, file = found
+        return StaticVersion(source, version=version, file=file, files=tuple(read))
     return StaticVersion(
         source,
         error=f"{where} attr = {attr!r}: none of {', '.join(candidates)} exists",
         fix="fix the attr (module path) or the package-dir mapping",
     )
+
+
+_MAX_IMPORT_HOPS = 4
+
+
+def _follow(
+    package_dir: str,
+    relative: str,
+    text: str,
+    attribute: str,
+    roots: Sequence[str],
+    read: list[str],
+) -> tuple[str, str] | None:
+    """(version, the file assigning it) for *attribute* of the module in *relative*: its own
+    string literal, or, statically, through ``from ._version import __version__`` (relative or
+    absolute, ``as`` too) into another file of the package, up to _MAX_IMPORT_HOPS files.
+    *read* collects every file looked at (they key the cache)."""
+    for _ in range(_MAX_IMPORT_HOPS):
+        version = _assigned_string(text, attribute)
+        if version is not None:
+            return version, relative
+        imported = _imported_name(text, attribute)
+        if imported is None:
+            return None
+        level, module, attribute = imported
+        if level:
+            base = posixpath.dirname(relative)
+            for _ in range(level - 1):
+                base = posixpath.dirname(base)
+            stem = posixpath.join(base, *module.split(".")) if module else base
+            candidates = [posixpath.join(stem, "__init__.py"), stem + ".py"]
+        else:
+            candidates = _module_files(package_dir, module, roots)
+        for candidate in candidates:
+            found = _read(package_dir, candidate)
+            if found is not None:
+                relative, text = candidate, found
+                read.append(candidate)
+                break
+        else:
+            return None
+    return None
+
+
+def _imported_name(text: str, attribute: str) -> tuple[int, str, str] | None:
+    """(level, module, name) of a module-level ``from module import name [as attribute]``."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if (alias.asname or alias.name) == attribute and alias.name != "*":
+                    return node.level, node.module or "", alias.name
+    return None
 
 
 def _vcs(source: str, pattern: object, root: object) -> StaticVersion:

@@ -97,6 +97,7 @@ CASES = [
     ("layout-hatch-vcs", ("integrations/chroma-v4.4.0",), "core-lib", "0.9.0.dev7", []),
     ("layout-setuptools-dynamic", (), "attr-pkg", "1.5.0.dev7", ["file-pkg==0.7.1.dev7"]),
     ("layout-setuptools-dynamic", (), "file-pkg", "0.7.1.dev7", []),
+    ("layout-setuptools-dynamic", (), "import-pkg", "2.7.0.dev7", ["attr-pkg==1.5.0.dev7"]),
     (
         "layout-setup-cfg",
         (),
