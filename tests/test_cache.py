@@ -387,6 +387,36 @@ def test_the_processes_share_the_files_by_their_real_speed(
     assert len(_folders(segments)) > len(jobs) // 2
 
 
+def test_a_child_that_dies_midway_costs_time_not_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child that claims two chunks, sends one and dies: that chunk is used, the one it
+    claimed but never sent is parsed here, the result is the sequential one."""
+    root, jobs = _jobs(generate(tmp_path / "gen", 40, seed=8).root)
+    sequential = [ws_module._parse_one(root, *job) for job in jobs]
+    monkeypatch.setattr(ws_module, "_CLAIM_ROWS", 5)
+    _needs_fork()
+
+    def dies_after_one_chunk(
+        root_: Path, jobs_: list, bounds: list, region: tuple, claims, fd
+    ) -> None:  # type: ignore[type-arg]
+        k = region[1] - 1
+        claims[k] = claims[k - 1] = 2  # claims two chunks, delivers one
+        first, last = bounds[k]
+        rows = [
+            (jobs_[i][0], *r)
+            for i, r in enumerate(ws_module._parse_chunk(root_, jobs_, first, last), first)
+        ]
+        with os.fdopen(fd, "wb") as out:
+            ws_module._send(out, [k], rows)  # type: ignore[arg-type]
+        os._exit(3)
+
+    monkeypatch.setattr(ws_module, "_child_main", dies_after_one_chunk)
+    parsed, segments = ws_module._parse_forked(root, jobs, 2)
+    assert parsed == sequential
+    assert _folders(segments) == {job[0] for job in jobs[35:]}  # the one chunk it delivered
+
+
 def test_a_chunk_both_processes_parsed_keeps_this_process_copy(tmp_path: Path) -> None:
     """Two processes that claim one chunk at the same instant both parse it: the result is
     this process's copy; a message that is not the child's chunks is refused, and what it
