@@ -161,40 +161,40 @@ class DependencyGraph:
             keep = {n for n, p in ws.packages.items() if p.publishable}
             keep |= {t for s, t in self.blocking.edges if s in keep}
         level_of = self.level_of
+        packages = ws.packages
         nodes = tuple(
             GraphNode(
-                name=name,
-                version=ws.packages[name].version,
-                status=ws.packages[name].status if ws.packages[name].status_valid else "invalid",
-                publishable=ws.packages[name].publishable,
-                path=ws.packages[name].path,
-                level=level_of[name],
-                in_cycle=name in component,
+                name,
+                package.version,
+                package.status if package.status_valid else "invalid",
+                package.publishable,
+                package.path,
+                level_of[name],
+                name in component,
             )
             for name in sorted(keep, key=lambda n: (level_of[n], n))
+            for package in (packages[name],)
         )
         seen: set[tuple[str, str, str, str | None]] = set()
         edges: list[GraphEdge] = []
+        kinds = {kind: str(kind) for kind in EdgeKind}
         for edge in ws.edges:
-            if edge.source not in keep or edge.target not in keep:
+            source, target = edge.source, edge.target
+            if source not in keep or target not in keep:
                 continue
-            kind = str(edge.kind)
-            extra = edge.dependency.group
-            key = (edge.source, edge.target, kind, extra)
+            dependency = edge.dependency
+            kind = kinds[dependency.kind]
+            extra = dependency.group
+            key = (source, target, kind, extra)
             if key in seen:
                 continue
             seen.add(key)
-            blocking = edge.kind in BLOCKING_KINDS
-            cyclic = blocking and component.get(edge.source, -1) == component.get(edge.target, -2)
-            edges.append(
-                GraphEdge(
-                    edge.source,
-                    edge.target,
-                    kind,
-                    extra,
-                    violating=(blocking and (edge.source, edge.target) in bad) or cyclic,
-                )
+            blocking = dependency.kind in BLOCKING_KINDS
+            marked = blocking and (
+                (source, target) in bad
+                or (bool(component) and component.get(source, -1) == component.get(target, -2))
             )
+            edges.append(GraphEdge(source, target, kind, extra, marked))
         edges.sort(key=lambda e: (e.source, e.target, e.kind, e.extra or ""))
         levels = tuple(tuple(n for n in level if n in keep) for level in self.levels)
         return GraphView(

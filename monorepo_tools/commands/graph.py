@@ -107,26 +107,42 @@ def _with_findings(view: GraphView, workspace: Workspace, graph: DependencyGraph
 def safe_view(view: GraphView) -> GraphView:
     """*view* with every text from the repository neutralised (control characters escaped, URL
     credentials masked), so that no renderer can print a forged line or a secret."""
-    from ..render.safe import clean
+    from ..render.safe import clean as clean_text
+
+    # clean() returns its argument itself when there is nothing to neutralise, the usual case:
+    # the distinct texts of the nodes and edges (180,000 texts at 10,000 packages, about
+    # 10,000 distinct) are cleaned once each, and nodes, edges and levels are copied only
+    # when one of their texts changed.
+    texts = {t for n in view.nodes for t in (n.name, n.version, n.status, n.path) if t}
+    texts.update(e.source for e in view.edges)
+    texts.update(e.target for e in view.edges)
+    texts.update(e.extra for e in view.edges if e.extra)
+    texts.update(name for level in view.levels for name in level)
+    changed = {t: c for t in texts if (c := clean_text(t)) is not t}
+
+    def clean(text: str) -> str:
+        return changed.get(text, text) if changed else clean_text(text)
 
     def opt(text: str | None) -> str | None:
         return None if text is None else clean(text)
 
-    nodes = tuple(
-        replace(
-            n,
-            name=clean(n.name),
-            version=opt(n.version),
-            status=clean(n.status),
-            path=clean(n.path),
+    nodes, edges, levels = view.nodes, view.edges, view.levels
+    if changed:
+        nodes = tuple(
+            replace(
+                n,
+                name=clean(n.name),
+                version=opt(n.version),
+                status=clean(n.status),
+                path=clean(n.path),
+            )
+            for n in view.nodes
         )
-        for n in view.nodes
-    )
-    edges = tuple(
-        replace(e, source=clean(e.source), target=clean(e.target), extra=opt(e.extra))
-        for e in view.edges
-    )
-    levels = tuple(tuple(clean(n) for n in level) for level in view.levels)
+        edges = tuple(
+            replace(e, source=clean(e.source), target=clean(e.target), extra=opt(e.extra))
+            for e in view.edges
+        )
+        levels = tuple(tuple(clean(n) for n in level) for level in view.levels)
     findings = (
         None
         if view.findings is None
