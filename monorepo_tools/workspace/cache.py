@@ -6,10 +6,11 @@
   version file). An entry whose files were modified too close to the moment the cache was
   written to be trusted (the "racy" case git knows) is checked against a content hash.
 * :class:`OutputCache` keeps the whole output of a command line for exactly the same files.
-* Many files are parsed by forked workers; the cyclic GC is paused while large acyclic
-  structures are built. A caller that imports heavy modules right after reading (``check``:
-  networkx, the rules, the renderers) names them as *prefetch*: a cold read then forks its
-  parsers first and imports them meanwhile, giving itself a smaller share of the files.
+* Many files are parsed by forked workers, which share the files with this process chunk by
+  chunk (by how fast each really is) and stream their rows back as cache segments; the cyclic
+  GC is paused while large acyclic structures are built. A caller that imports heavy modules
+  right after reading (``check``: networkx, the rules, the renderers) names them as
+  *prefetch*: a cold read then forks its parsers first and imports them meanwhile.
 
 Caches are an optimisation only: a missing, stale, corrupt or unwritable cache gives the same
 result, more slowly (``benchmarks/README.md`` has the numbers, ``tests/test_cache.py`` the
