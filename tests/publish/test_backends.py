@@ -27,6 +27,7 @@ from monorepo_tools.commands.check import check
 from monorepo_tools.config import load_config
 from monorepo_tools.publish.build import BuildRequest, build_all
 from monorepo_tools.publish.check_dists import verify_distribution
+from monorepo_tools.publish.run import _build_request
 from monorepo_tools.publish.stage import stage_package
 from monorepo_tools.snapshot.plan import Plan, make_plan
 from monorepo_tools.snapshot.versions import SnapshotId
@@ -148,15 +149,8 @@ def test_every_backend_builds_the_snapshot_with_its_pins(
     planned = plan.package(name)
     assert planned.version == version
     staged = stage_package(root, planned, tmp_path / "staging")
-    backend_path = ("_build",) if name == "intree" else ()
-    request = BuildRequest(
-        name,
-        staged,
-        planned.build_requires,
-        planned.build_backend,
-        backend_path,
-        dict(planned.build_environment),
-    )
+    request = _build_request(planned, staged)  # what the snapshot builds (backend-path too)
+    assert request.backend_path == (("_build",) if name == "intree" else ())
     result = build_all([request], tmp_path / "dist", jobs=1, cache_dir=build_cache)[name]
     assert result.ok, result.error
     assert result.wheel is not None and result.sdist is not None
@@ -189,14 +183,7 @@ def test_poetry_dynamic_versioning_substitutes_the_snapshot_version(
     planned = _plan(root, DUNAMAI_TAGS).package(name)
     assert dict(planned.build_environment) == {"POETRY_DYNAMIC_VERSIONING_BYPASS": version}
     staged = stage_package(root, planned, tmp_path / "staging")
-    request = BuildRequest(
-        name,
-        staged,
-        planned.build_requires,
-        planned.build_backend,
-        (),
-        dict(planned.build_environment),
-    )
+    request = _build_request(planned, staged)
     result = build_all([request], tmp_path / "dist", jobs=1, cache_dir=build_cache)[name]
     assert result.ok and result.wheel is not None and result.sdist is not None, result.error
     assert _metadata(result.wheel)[0] == version

@@ -40,8 +40,9 @@ from engine_helpers import copy_fixture, tool_env
 from test_backends import _metadata, _normal, _pkg_info, _plan
 
 from monorepo_tools._env import backend_env
-from monorepo_tools.publish.build import BuildRequest, BuildResult, build_all
+from monorepo_tools.publish.build import BuildResult, build_all
 from monorepo_tools.publish.check_dists import verify_distribution
+from monorepo_tools.publish.run import _build_request
 from monorepo_tools.publish.stage import stage_package
 from monorepo_tools.snapshot.plan import Plan
 
@@ -72,14 +73,7 @@ def _build(
 ) -> BuildResult:
     planned = plan.package(name)
     staged = stage_package(root, planned, tmp_path / "staging")
-    request = BuildRequest(
-        name,
-        staged,
-        planned.build_requires,
-        planned.build_backend,
-        (),
-        dict(planned.build_environment),
-    )
+    request = _build_request(planned, staged)  # what the snapshot builds
     # the backend's PATH: the build env's bin/ (put first by build_all), then only *path*
     env = backend_env({**os.environ, "PATH": path})
     result = build_all([request], tmp_path / "dist", jobs=1, env=env, cache_dir=build_cache)[name]
