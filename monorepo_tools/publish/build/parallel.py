@@ -72,41 +72,25 @@ def build_all(
         package_scratch = scratch / f"{index:03d}-{request.name}"
         package_scratch.mkdir()
         job = _PackageBuild(request, out_dir, package_scratch, envs, hooks)
+        sdist = wheel = None
+        error: str | None = None
         try:
             sdist, wheel = job.run()
         except _StepFailed as failure:
-            result = BuildResult(
-                request.name,
-                False,
-                None,
-                None,
-                _failure_message(request.name, job.backend, failure),
-                "".join(job.logs),
-                time.monotonic() - started,
-            )
+            error = _failure_message(request.name, job.backend, failure)
         except Exception as exc:
-            message = f"{request.name}: build failed ({job.backend}): {type(exc).__name__}: {exc}"
-            result = BuildResult(
-                request.name,
-                False,
-                None,
-                None,
-                message,
-                "".join(job.logs),
-                time.monotonic() - started,
-            )
-        else:
-            result = BuildResult(
-                request.name,
-                True,
-                sdist,
-                wheel,
-                None,
-                "".join(job.logs),
-                time.monotonic() - started,
-            )
+            error = f"{request.name}: build failed ({job.backend}): {type(exc).__name__}: {exc}"
         finally:
             shutil.rmtree(package_scratch, ignore_errors=True)
+        result = BuildResult(
+            request.name,
+            error is None,
+            sdist,
+            wheel,
+            error,
+            "".join(job.logs),
+            time.monotonic() - started,
+        )
         notify(request.name, "built" if result.ok else "failed")
         return result
 
