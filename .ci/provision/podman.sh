@@ -11,7 +11,8 @@
 #      import`; cached in podman's storage between runs;
 #   4. `podman system service --time=0 unix://$DIR/podman.sock` in the background.
 # Prints, as its last line, DOCKER_HOST=unix://... for the docker CLI. Exit 0 when the engine
-# answers `docker info`; 1 with the reason on stderr otherwise.
+# answers `docker info` and starts a container (a wedged service is restarted once); 1 with the
+# reason on stderr otherwise.
 #
 # DIR: $MONOREPO_PODMAN_DIR, default $HOME/.cache/monorepo-tools/podman.
 set -euo pipefail
@@ -67,6 +68,19 @@ fi
 
 SOCK="$DIR/podman.sock"
 export DOCKER_HOST="unix://$SOCK"
+# A service that answers `docker info` may still be wedged (seen after hours of test runs:
+# containers stuck in "Created", defunct conmon processes): it must start a container too.
+healthy=0
+if docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; then
+  if timeout 90 docker run --rm "$IMAGE" true >/dev/null 2>&1; then
+    healthy=1
+  else
+    log "the service on $SOCK answers but starts no container: restarting it"
+    pkill -f "podman system service --time=0 unix://$SOCK" || true
+    sleep 1
+    podman rm --all --force >/dev/null 2>&1 || true
+  fi
+fi
 if ! docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; then
   rm -f "$SOCK"
   log "starting podman system service on $SOCK"
@@ -79,6 +93,10 @@ if ! docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; then
 fi
 if ! version="$(docker info --format '{{.ServerVersion}}' 2>&1)"; then
   log "the engine does not answer on $SOCK: $version (see $DIR/service.log)"
+  exit 1
+fi
+if [ "$healthy" = 0 ] && ! timeout 90 docker run --rm "$IMAGE" true >/dev/null 2>&1; then
+  log "the engine on $SOCK answers but cannot start a container from $IMAGE (see $DIR/service.log)"
   exit 1
 fi
 log "podman $version answers on $SOCK; image $IMAGE"
